@@ -1,0 +1,857 @@
+"""``Simulation``: a WorldSpec running on its own pybullet client, with rules and causes.
+
+Contract:
+
+- ``Simulation(spec, seed)`` builds the world; ``step(actions)`` advances one tick
+  (``spec.physics.timestep`` seconds, ``substeps`` solver steps) and returns the events
+  of that tick, in the order they happened.
+- Same spec + seed + actions ⇒ bit-identical state (:meth:`state_hash`), on the same
+  machine and build. :meth:`snapshot` / :meth:`restore` capture *everything* (engine
+  state blob, variables, timers, rule state, RNG, event ids), so restoring and
+  continuing equals never having stopped.
+- Every event names its cause (see :mod:`physics.events`).
+- Spec text is never executed: conditions are compiled by :mod:`worldgen.expr`.
+- Caps: effects per tick, rule cascade depth and live entities are bounded, so a
+  hostile world runs (degraded, with a ``limit`` event) instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pybullet as p
+
+from physics import bridge
+from physics.events import Event, EventLog
+from physics.rules import CompiledRule, RuleBook
+from worldgen.spec import (
+    MAX_ENTITIES, AddVar, Control, Destroy, End, Entity, Impulse, Joint, Message, PlaySound, Reset,
+    SetGravity, SetProperty, SetVar, Spawn, WorldSpec,
+)
+
+MAX_EFFECTS_PER_TICK = 256
+MAX_CASCADE_DEPTH = 8
+MAX_LIVE_ENTITIES = MAX_ENTITIES
+MOVING_SPEED = 0.05  # m/s: faster is "moving", slower "resting"
+WAKE_SPEED = 0.02  # m/s and rad/s below which a body is treated as at rest by the detectors
+WAKE_SPIN = 0.2
+
+Actions = Mapping[str, Mapping[str, float]] | None
+
+
+@dataclass
+class Live:
+    """A live entity: its current spec (properties change at run time) and engine handle."""
+
+    spec: Entity
+    serial: int  # creation order, stable across rebuilds
+    body: int | None  # pybullet id; None for sensors
+    cause: int  # id of the latest event that set it in motion (-1: static)
+    pose: tuple[tuple[float, float, float], tuple[float, float, float, float]]  # sensors only
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything needed to continue a simulation exactly. Plain, immutable data."""
+
+    spec: WorldSpec
+    tick: int
+    episode: int
+    blob: bytes
+    entities: tuple[tuple[Entity, int, int, tuple], ...]  # (spec, serial, cause, sensor pose) in engine order
+    creation_order: tuple[str, ...]
+    joints: tuple[tuple[Joint, int], ...]  # (joint, part) in engine constraint order
+    gravity: tuple[float, float, float]
+    variables: tuple[tuple[str, float], ...]
+    rng_state: Mapping[str, Any]
+    controls: tuple[tuple[tuple[str, str], float, int], ...]  # ((player, control), value, press event id)
+    last_fired: tuple[tuple[str, int], ...]
+    flags: tuple[tuple[Any, ...], ...]  # tilt / zone / bounds states
+    touching: tuple[tuple[str, str], ...]
+    counters: tuple[int, int, int]  # serial, spawn, start event id
+    wake: tuple[bool, tuple[str, ...]]  # detectors: look at everything next tick?, names to look at
+    ended: tuple[bool, bool, str | None]  # terminated, truncated, outcome
+    next_event_id: int
+    events: tuple[Event, ...] = field(repr=False, default=())
+
+
+class Simulation:
+    """A running world. See the module docstring for the contract."""
+
+    def __init__(self, spec: WorldSpec, seed: int | None = None, event_capacity: int = 10_000) -> None:
+        self.spec = spec
+        self.log = EventLog(event_capacity)
+        self._client = bridge.connect()
+        self._book = RuleBook.compile(spec)
+        self._controls = {(pl.name, c.name): c for pl in spec.players for c in pl.controls}
+        self.reset(seed)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def reset(self, seed: int | None = None, *, keep_log: bool = False, cause: int | None = None) -> Event:
+        """Rebuilds the initial state of ``spec``; returns the new episode's ``start`` event.
+
+        ``keep_log`` continues the event log (a rule's ``reset`` effect, whose event is
+        ``cause``); otherwise the log starts afresh, as for a new episode from the API.
+        """
+        if seed is not None:
+            self.seed = seed
+        elif not hasattr(self, "seed"):
+            self.seed = self.spec.metadata.seed
+        if not keep_log:
+            self.log = EventLog(self.log.capacity)
+        self.episode = getattr(self, "episode", -1) + 1 if keep_log else 0
+        self.rng = np.random.Generator(np.random.PCG64(self.seed + self.episode))
+        self.tick = 0
+        self.gravity = tuple(self.spec.physics.gravity)
+        self.variables = {k: v.value for k, v in self.spec.variables.items()}
+        self.terminated = self.truncated = False
+        self.outcome: str | None = None
+        self._prev_controls: dict[tuple[str, str], float] = {}
+        self._press_cause: dict[tuple[str, str], int] = {}
+        self._last_fired: dict[str, int] = {}
+        self._flags: set[tuple[Any, ...]] = set()
+        self._touching: set[tuple[int, int]] = set()  # body ids, lower first
+        self._serial = 0
+        self._spawned = 0
+        self._pending_reset: int | None = None
+        self._wake_all = True  # detectors look at every entity on the next tick
+        self._wake: set[str] = set()  # ... or at these (spawned, moved, edited)
+        self._touched: set[int] = set()
+        p.resetSimulation(physicsClientId=self._client)
+        bridge.configure(self._client, self.spec.physics, self.gravity)
+        self._live: dict[str, Live] = {}
+        self._engine_order: list[str] = []
+        self._joint_order: list[tuple[Joint, int]] = []
+        self._constraints: dict[tuple[str, int], int] = {}
+        start = self.log.record(0, "start", (), cause, episode=self.episode)
+        self._start_event = start.id
+        for e in self.spec.entities:
+            self._add_live(e, cause=start.id)
+        for j in self.spec.joints:
+            self._add_joint(j)
+        self._refresh_indices()
+        self._fire_start(start)
+        return start
+
+    def close(self) -> None:
+        if self._client is not None:
+            bridge.disconnect(self._client)
+            self._client = None  # type: ignore[assignment]
+
+    def __del__(self) -> None:  # worlds are often dropped without close()
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------------ views
+
+    @property
+    def time(self) -> float:
+        """Seconds since the episode started."""
+        return self.tick * self.spec.physics.timestep
+
+    @property
+    def entity_names(self) -> list[str]:
+        return list(self._live)
+
+    def live(self, name: str) -> Live:
+        try:
+            return self._live[name]
+        except KeyError:
+            raise KeyError(f"no entity {name!r}; entities: {', '.join(self._live)[:400]}") from None
+
+    def pose(self, name: str) -> tuple[tuple[float, float, float], tuple[float, float, float, float]]:
+        """(position in m, orientation quaternion x y z w) of a live entity."""
+        cached = self._poses.get(name)
+        if cached is not None:
+            return cached
+        lv = self.live(name)
+        if lv.body is None:
+            return lv.pose
+        pose = self._poses[name] = p.getBasePositionAndOrientation(lv.body, physicsClientId=self._client)
+        return pose
+
+    def velocity(self, name: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """(linear m/s, angular rad/s) of a live entity (zero for sensors)."""
+        lv = self.live(name)
+        if lv.body is None:
+            return (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)
+        return p.getBaseVelocity(lv.body, physicsClientId=self._client)
+
+    def contacts(self) -> list[tuple[str, str, float]]:
+        """Pairs touching after the last solver step: (name a, name b, normal force in N)."""
+        out: dict[tuple[str, str], float] = {}
+        for c in p.getContactPoints(physicsClientId=self._client):
+            a, b = self._by_body.get(c[1]), self._by_body.get(c[2])
+            if a is None or b is None:
+                continue
+            key = (a, b) if self._live[a].serial < self._live[b].serial else (b, a)
+            out[key] = out.get(key, 0.0) + c[9]
+        return [(a, b, f) for (a, b), f in out.items()]
+
+    # StateView for expressions ------------------------------------------------
+
+    def var(self, name: str) -> float:
+        return self.variables[name]
+
+    def entity(self, name: str, attr: str) -> float:
+        if name not in self._live:
+            return 0.0
+        if attr == "exists":
+            return 1.0
+        if attr in ("x", "y", "z"):
+            return self.pose(name)[0]["xyz".index(attr)]
+        if attr == "tilt":
+            return bridge.tilt_deg(self.pose(name)[1])
+        v = self.velocity(name)[0]
+        if attr == "speed":
+            return math.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
+        return v["xyz".index(attr[1])]
+
+    def distance(self, a: str, b: str) -> float:
+        if a not in self._live or b not in self._live:
+            return 0.0
+        pa, pb = self.pose(a)[0], self.pose(b)[0]
+        return math.dist(pa, pb)
+
+    def count(self, tag: str, predicate: str | None, zone: str | None) -> int:
+        n = 0
+        for name in self._by_tag.get(tag, ()):
+            if predicate is None and zone is None:
+                n += 1
+            elif zone is not None:
+                if zone in self._live and self._inside(zone, name):
+                    n += 1
+            elif predicate in ("fallen", "tilted"):
+                if bridge.tilt_deg(self.pose(name)[1]) > (60.0 if predicate == "fallen" else 30.0):
+                    n += 1
+            else:
+                moving = self.entity(name, "speed") > MOVING_SPEED
+                n += moving if predicate == "moving" else not moving
+        return n
+
+    def random(self) -> float:
+        return float(self.rng.random())
+
+    # ------------------------------------------------------------------ stepping
+
+    def step(self, actions: Actions = None) -> list[Event]:
+        """Advances one tick; returns the events that happened during it."""
+        first = self.log.next_id
+        self.tick += 1
+        forces = self._apply_controls(self.read_actions(actions))
+        ph = self.spec.physics
+        moving = self._moving_bodies() if self._dynamic_bodies else []
+        for _ in range(ph.substeps):
+            for body, kind, vec in forces:
+                if kind == "force":
+                    p.applyExternalForce(body, -1, vec, (0, 0, 0), p.WORLD_FRAME,
+                                         physicsClientId=self._client)
+                else:
+                    p.applyExternalTorque(body, -1, vec, p.WORLD_FRAME, physicsClientId=self._client)
+            p.stepSimulation(physicsClientId=self._client)
+            if moving:
+                self._detect_contacts(moving)
+        self._poses.clear()
+        self._advance_variables()
+        self._detect_timers()
+        self._detect_watches(moving)
+        self._run_rules(first)
+        self._check_goals(first)
+        if ph.time_limit is not None and self.time >= ph.time_limit - 1e-9 and not self.truncated:
+            self.truncated = True
+        if self._pending_reset is not None:
+            self.reset(keep_log=True, cause=self._pending_reset)
+        return self.log.since(first)
+
+    def read_actions(self, actions: Actions) -> dict[tuple[str, str], float]:
+        """Validates ``{player: {control: value}}``; raises ValueError naming what is wrong."""
+        out: dict[tuple[str, str], float] = {}
+        if not actions:
+            return out
+        if not isinstance(actions, Mapping):
+            raise ValueError(f"actions must be {{player: {{control: value}}}}, got {type(actions).__name__}")
+        players = {pl.name for pl in self.spec.players}
+        for pname, controls in actions.items():
+            if pname not in players:
+                raise ValueError(f"unknown player {pname!r}; players: {', '.join(sorted(players)) or '(none)'}")
+            if not controls:
+                continue
+            if not isinstance(controls, Mapping):
+                raise ValueError(f"actions[{pname!r}] must map control names to values")
+            for cname, value in controls.items():
+                c = self._controls.get((pname, cname))
+                if c is None:
+                    valid = ", ".join(sorted(k[1] for k in self._controls if k[0] == pname))
+                    raise ValueError(f"player {pname!r} has no control {cname!r}; controls: {valid}")
+                try:
+                    v = float(value)
+                except (TypeError, ValueError):
+                    raise ValueError(f"{pname}.{cname}: value must be a number, got {value!r}") from None
+                lo, hi = c.range
+                if not (math.isfinite(v) and lo - 1e-9 <= v <= hi + 1e-9):
+                    raise ValueError(f"{pname}.{cname}: value {v} outside its range [{lo}, {hi}]")
+                if c.type == "button" and v not in (0.0, 1.0) and (lo, hi) == (0.0, 1.0):
+                    raise ValueError(f"{pname}.{cname} is a button: send 0 or 1, got {v}")
+                out[(pname, cname)] = v
+        return out
+
+    def _apply_controls(self, values: dict[tuple[str, str], float]) -> list[tuple[int, str, tuple]]:
+        forces = []
+        prev = self._prev_controls
+        for key, c in self._controls.items():
+            v = values.get(key, 0.0)
+            was = prev.get(key, 0.0)
+            if v != 0.0 and was == 0.0:
+                ev = self.log.record(self.tick, "action", (c.target,) if c.target else (), None,
+                                     player=key[0], control=key[1], value=v)
+                self._press_cause[key] = ev.id
+            if v == 0.0:
+                continue
+            cause = self._press_cause.get(key, self._start_event)
+            if c.apply == "none" or c.target not in self._live:
+                continue
+            lv = self._live[c.target]
+            d = _unit(c.direction)
+            amount = v * c.strength
+            if c.apply == "impulse":
+                if was == 0.0:
+                    self._impulse(lv, tuple(amount * x for x in d), cause)
+            elif c.apply in ("force", "torque"):
+                if lv.body is not None and not lv.spec.static:
+                    forces.append((lv.body, c.apply, tuple(amount * x for x in d)))
+                    lv.cause = max(lv.cause, cause)
+            elif c.apply == "velocity":
+                if lv.body is not None and not lv.spec.static:
+                    lin, ang = p.getBaseVelocity(lv.body, physicsClientId=self._client)
+                    along = sum(a * b for a, b in zip(lin, d))
+                    new = tuple(a + (amount - along) * b for a, b in zip(lin, d))
+                    p.resetBaseVelocity(lv.body, new, ang, physicsClientId=self._client)
+                    lv.cause = max(lv.cause, cause)
+            elif c.apply == "move":
+                dt = self.spec.physics.timestep
+                pos, orn = self.pose(c.target)
+                new_pos = tuple(a + amount * dt * b for a, b in zip(pos, d))
+                if lv.body is None:
+                    lv.pose = (new_pos, orn)
+                else:
+                    p.resetBasePositionAndOrientation(lv.body, new_pos, orn, physicsClientId=self._client)
+                self._poses.pop(c.target, None)
+                self._wake.add(c.target)
+                lv.cause = max(lv.cause, cause)
+        self._prev_controls = {k: values.get(k, 0.0) for k in self._controls if values.get(k, 0.0) != 0.0}
+        return forces
+
+    def _impulse(self, lv: Live, j: tuple[float, float, float], cause: int) -> None:
+        if lv.body is None or lv.spec.static:
+            return
+        lin, ang = p.getBaseVelocity(lv.body, physicsClientId=self._client)
+        m = lv.spec.mass
+        p.resetBaseVelocity(lv.body, [a + b / m for a, b in zip(lin, j)], ang, physicsClientId=self._client)
+        lv.cause = max(lv.cause, cause)
+
+    def _moving_bodies(self) -> list[int]:
+        """Bodies fast enough to start a contact worth an event, in engine order.
+
+        A body slower than :data:`WAKE_SPEED` cannot deliver an impulse above the
+        resting-weight floor of :meth:`_detect_contacts`; anything it touches first is
+        found from the faster body's side, so querying only these loses no event.
+        """
+        client, out = self._client, []
+        v2, w2 = WAKE_SPEED ** 2, WAKE_SPIN ** 2
+        for body in self._dynamic_bodies:
+            (vx, vy, vz), (wx, wy, wz) = p.getBaseVelocity(body, physicsClientId=client)
+            if vx * vx + vy * vy + vz * vz > v2 or wx * wx + wy * wy + wz * wz > w2:
+                out.append(body)
+        return out + [b for b in self._kinematic_bodies if b not in out]
+
+    def _detect_contacts(self, moving: list[int]) -> None:
+        """Logs pairs that start touching during the last solver step (see :meth:`contacts`)."""
+        client = self._client
+        old = self._touching
+        now: set[tuple[int, int]] = set()
+        forces: dict[tuple[int, int], float] = {}  # summed normal force of pairs not touching before
+        done: set[int] = set()
+        for body in moving:
+            for c in p.getContactPoints(bodyA=body, physicsClientId=client):
+                other, f = c[2], c[9]
+                if f <= 0.0 or other in done:  # no push, or already seen from the other body's side
+                    continue
+                key = (body, other) if body < other else (other, body)
+                if key in old:
+                    now.add(key)
+                else:
+                    forces[key] = forces.get(key, 0.0) + f
+            done.add(body)
+        now.update(forces)
+        now.update(k for k in old if k[0] not in done and k[1] not in done)
+        self._touching = now
+        new = list(forces)
+        if not new:
+            return
+        for a, b in new:
+            self._touched.add(a)
+            self._touched.add(b)
+        sub_dt = self.spec.physics.timestep / self.spec.physics.substeps
+        live, by_body = self._live, self._by_body
+        threshold = self.spec.physics.contact_impulse
+        g = math.sqrt(sum(c * c for c in self.gravity))
+        pairs = []
+        for k in new:
+            a, b = by_body.get(k[0]), by_body.get(k[1])
+            if a is not None and b is not None:
+                if live[a].serial > live[b].serial:
+                    a, b = b, a
+                pairs.append((live[a].serial, live[b].serial, a, b, forces[k] * sub_dt))
+        pairs.sort()
+        for _, _, a, b, impulse in pairs:
+            la, lb = live[a], live[b]
+            # Twice the impulse of resting weight: a body merely settling is not an event.
+            m = min((lv.spec.mass for lv in (la, lb) if not lv.spec.static), default=0.0)
+            if impulse < max(threshold, 2.0 * m * g * sub_dt) and not self._rule_pair(a, b, impulse):
+                continue
+            striker, struck = (la, lb) if la.cause >= lb.cause else (lb, la)
+            ev = self.log.record(self.tick, "contact", (striker.spec.name, struck.spec.name), striker.cause,
+                                 impulse=impulse)
+            if not struck.spec.static and struck.cause < striker.cause:
+                struck.cause = ev.id
+
+    def _rule_pair(self, a: str, b: str, impulse: float) -> bool:
+        ta, tb = self._live[a].spec.tags, self._live[b].spec.tags
+        for (x, y), m in self._book.collision_pairs.items():
+            if impulse >= m and ((x in ta and y in tb) or (x in tb and y in ta)):
+                return True
+        return False
+
+    def _advance_variables(self) -> None:
+        dt = self.spec.physics.timestep
+        for name, v in self.spec.variables.items():
+            if v.rate:
+                self.variables[name] = _clamp(self.variables[name] + v.rate * dt, v.min, v.max)
+
+    def _detect_timers(self) -> None:
+        dt = self.spec.physics.timestep
+        t1, t0 = self.tick * dt, (self.tick - 1) * dt
+        for cr in self._book.timers:
+            on = cr.rule.on
+            if on.every is not None:
+                hit = math.floor(t1 / on.every + 1e-9) > math.floor(t0 / on.every + 1e-9)
+            else:
+                hit = t0 < on.at <= t1 + 1e-9 or (on.at == 0 and self.tick == 1)
+            if hit:
+                self.log.record(self.tick, "timer", (), self._start_event, rule=cr.name)
+
+    def _detect_watches(self, moving: list[int]) -> None:
+        """Tilt, zone and bounds detectors, for the entities that moved (all, when ``_wake_all``)."""
+        book = self._book
+        if self._wake_all:
+            awake = None
+        else:
+            awake = {self._by_body[b] for b in (*moving, *self._touched) if b in self._by_body}
+            awake.update(self._wake)
+        self._wake_all = False
+        self._wake = set()
+        self._touched = set()
+        if not (book.tilt_watch or book.zone_watch or book.bounds_watch):
+            return
+        flags = self._flags
+        for kind, tag, angle in sorted(book.tilt_watch):
+            for name in self._by_tag.get(tag, ()):
+                lv = self._live[name]
+                if lv.body is None or lv.spec.static or (awake is not None and name not in awake):
+                    continue
+                tilt = bridge.tilt_deg(self.pose(name)[1])
+                key = (kind, tag, angle, name)
+                if key not in flags and tilt > angle:
+                    flags.add(key)
+                    self.log.record(self.tick, kind, (name,), lv.cause, watch=(kind, tag, angle),
+                                    tilt=round(tilt, 3))
+                elif key in flags and tilt < angle / 2:
+                    flags.discard(key)
+        for zone, tag in sorted(book.zone_watch):
+            if zone not in self._live:
+                continue
+            zl = self._live[zone]
+            for name in self._by_tag.get(tag, ()):
+                if name == zone or (awake is not None and name not in awake and zone not in awake):
+                    continue
+                key = ("zone", zone, tag, name)
+                now_in = self._inside(zone, name)
+                if now_in and key not in flags:
+                    flags.add(key)
+                    self.log.record(self.tick, "enter", (name, zone), max(self._live[name].cause, zl.cause),
+                                    zone=zone)
+                elif not now_in and key in flags:
+                    flags.discard(key)
+                    self.log.record(self.tick, "leave", (name, zone), self._live[name].cause, zone=zone)
+        lo, hi = self.spec.physics.bounds
+        for tag in sorted(book.bounds_watch):
+            for name in self._by_tag.get(tag, ()):
+                if awake is not None and name not in awake:
+                    continue
+                pos = self.pose(name)[0]
+                out = any(c < a or c > b for c, a, b in zip(pos, lo, hi))
+                key = ("bounds", tag, name)
+                if out and key not in flags:
+                    flags.add(key)
+                    self.log.record(self.tick, "out_of_bounds", (name,), self._live[name].cause)
+                elif not out and key in flags:
+                    flags.discard(key)
+
+    def _inside(self, zone: str, name: str) -> bool:
+        zpos, zorn = self.pose(zone)
+        return bridge.inside(self._live[zone].spec.shape, zpos, zorn, self.pose(name)[0])
+
+    # ------------------------------------------------------------------ rules
+
+    def _fire_start(self, start: Event) -> None:
+        self._run_rules(start.id)
+
+    def _run_rules(self, first: int) -> None:
+        """Feeds every event since ``first`` (and those the rules cause) through the rules, in id order."""
+        if not self._book.rules:
+            return
+        depth: dict[int, int] = {}
+        effects = 0
+        limited = False
+        i = first
+        while i < self.log.next_id:
+            ev = self.log.get(i)
+            i += 1
+            if ev is None or ev.kind in ("rule", "limit"):
+                continue
+            d = depth.get(ev.cause, 0) + 1 if ev.cause in depth else 0
+            depth[ev.id] = d
+            listeners = self._book.by_event.get(_trigger_kind(ev), ())
+            if not listeners:
+                continue
+            if d > MAX_CASCADE_DEPTH or effects >= MAX_EFFECTS_PER_TICK:
+                if not limited:
+                    limited = True
+                    self.log.record(self.tick, "limit", ev.subjects, ev.id,
+                                    reason="cascade depth" if d > MAX_CASCADE_DEPTH else "effects per tick")
+                continue
+            for cr in listeners:
+                subjects = self._book.matches(cr, ev.kind, ev.subjects, ev.data, self._tags_of)
+                if subjects is None or not self._may_fire(cr):
+                    continue
+                if cr.condition is not None and not cr.condition(self):
+                    continue
+                self._last_fired[cr.name] = self.tick
+                fired = self.log.record(self.tick, "rule", subjects, ev.id, rule=cr.name)
+                depth[fired.id] = d
+                for k, eff in enumerate(cr.rule.do):
+                    effects += 1
+                    self._apply_effect(eff, cr.values[k], subjects, fired.id)
+                    if effects >= MAX_EFFECTS_PER_TICK:
+                        break
+                if effects >= MAX_EFFECTS_PER_TICK:
+                    break
+
+    def _may_fire(self, cr: CompiledRule) -> bool:
+        last = self._last_fired.get(cr.name)
+        if last is None:
+            return True
+        if cr.rule.once:
+            return False
+        return (self.tick - last) * self.spec.physics.timestep >= cr.rule.cooldown - 1e-9
+
+    def _tags_of(self, name: str) -> list[str]:
+        lv = self._live.get(name)
+        return lv.spec.tags if lv is not None else []
+
+    def _targets(self, target: str, subjects: tuple[str, ...]) -> list[Live]:
+        if target == "$subject":
+            names = subjects[:1]
+        elif target == "$other":
+            names = subjects[1:2]
+        elif target.startswith("tag:"):
+            names = tuple(self._by_tag.get(target[4:], ()))
+        else:
+            names = (target,)
+        return [self._live[n] for n in names if n in self._live]
+
+    def _apply_effect(self, eff, value, subjects: tuple[str, ...], cause: int) -> None:
+        tick = self.tick
+        if isinstance(eff, (AddVar, SetVar)):
+            spec_var = self.spec.variables[eff.var]
+            x = float(value(self))
+            if not math.isfinite(x):
+                x = 0.0
+            old = self.variables[eff.var]
+            new = _clamp(old + x if isinstance(eff, AddVar) else x, spec_var.min, spec_var.max)
+            new = max(-1e15, min(1e15, new))
+            if new != old:
+                self.variables[eff.var] = new
+                self.log.record(tick, "variable", (), cause, var=eff.var, old=old, new=new)
+        elif isinstance(eff, Spawn):
+            if len(self._live) >= MAX_LIVE_ENTITIES:
+                self.log.record(tick, "limit", (), cause, reason="live entities")
+                return
+            tpl = next(t for t in self.spec.templates if t.name == eff.template)
+            pos = eff.position if eff.position is not None else tpl.position
+            if eff.at_subject and subjects and subjects[0] in self._live:
+                base = self.pose(subjects[0])[0]
+                off = eff.position or (0.0, 0.0, 0.0)
+                pos = tuple(a + b for a, b in zip(base, off))
+            name = f"{tpl.name}_{self._spawned}"
+            self._spawned += 1
+            ev = self.log.record(tick, "spawn", (name,), cause, template=tpl.name)
+            self._add_live(tpl.model_copy(update={"name": name, "position": tuple(pos)}), cause=ev.id)
+            self._wake.add(name)
+            self._refresh_indices()
+        elif isinstance(eff, Destroy):
+            for lv in self._targets(eff.target, subjects):
+                self.log.record(tick, "destroy", (lv.spec.name,), cause)
+                self._remove_live(lv.spec.name)
+        elif isinstance(eff, Impulse):
+            for lv in self._targets(eff.target, subjects):
+                ev = self.log.record(tick, "impulse", (lv.spec.name,), cause, impulse=list(eff.impulse))
+                self._impulse(lv, eff.impulse, ev.id)
+        elif isinstance(eff, SetProperty):
+            for lv in self._targets(eff.target, subjects):
+                self._set_property(lv, eff.property, eff.value)
+                self.log.record(tick, "property", (lv.spec.name,), cause, property=eff.property,
+                                value=list(eff.value) if isinstance(eff.value, tuple) else eff.value)
+        elif isinstance(eff, SetGravity):
+            self.gravity = tuple(eff.gravity)
+            p.setGravity(*self.gravity, physicsClientId=self._client)
+            self.log.record(tick, "gravity", (), cause, gravity=list(self.gravity))
+        elif isinstance(eff, PlaySound):
+            self.log.record(tick, "sound", subjects[:1], cause, sound=eff.sound, volume=eff.volume)
+        elif isinstance(eff, Message):
+            self.log.record(tick, "message", (), cause, text=eff.text)
+        elif isinstance(eff, Reset):
+            ev = self.log.record(tick, "reset", (), cause)
+            self._pending_reset = ev.id
+        elif isinstance(eff, End):
+            if not self.terminated:
+                self.terminated = True
+                self.outcome = eff.outcome
+                self.log.record(tick, "end", (), cause, outcome=eff.outcome)
+
+    def _set_property(self, lv: Live, prop: str, value: Any) -> None:
+        spec = lv.spec
+        if prop in ("color", "look", "style_prompt", "visible"):
+            lv.spec = spec.model_copy(update={"appearance": spec.appearance.model_copy(update={prop: value})})
+            return
+        if prop == "mass":
+            if spec.static:
+                return
+            lv.spec = spec.model_copy(update={"mass": float(value)})
+            if lv.body is not None:
+                p.changeDynamics(lv.body, -1, mass=float(value), physicsClientId=self._client)
+            return
+        lv.spec = spec.model_copy(update={"material": spec.material.model_copy(update={prop: float(value)})})
+        if lv.body is not None:
+            key = {"friction": "lateralFriction", "restitution": "restitution",
+                   "linear_damping": "linearDamping", "angular_damping": "angularDamping"}[prop]
+            p.changeDynamics(lv.body, -1, physicsClientId=self._client, **{key: float(value)})
+
+    def _check_goals(self, first: int) -> None:
+        if self.terminated or not self._book.goals:
+            return
+        for name, outcome, cond in self._book.goals:
+            if cond(self):
+                cause = None
+                for ev in reversed(self.log.since(first)):
+                    if ev.kind == "variable" and ev.data.get("var") in cond.variables:
+                        cause = ev.id
+                        break
+                self.terminated = True
+                self.outcome = outcome
+                self.log.record(self.tick, "end", (), cause, outcome=outcome, goal=name)
+                return
+
+    # ------------------------------------------------------------------ building
+
+    def _add_live(self, e: Entity, cause: int, pose=None) -> Live:
+        body = None
+        sensor_pose = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))
+        if e.sensor:
+            sensor_pose = pose or (tuple(e.position), bridge.quaternion(e.rotation))
+        else:
+            body = bridge.create_body(self._client, e)
+            self._engine_order.append(e.name)
+        lv = Live(e, self._serial, body, -1 if e.static else cause, sensor_pose)
+        self._serial += 1
+        self._live[e.name] = lv
+        return lv
+
+    def _add_joint(self, j: Joint) -> None:
+        for part in range(bridge.joint_parts(j)):
+            self._add_joint_part(j, part)
+
+    def _add_joint_part(self, j: Joint, part: int) -> None:
+        parent = -1 if j.parent == "world" else self._live[j.parent].body
+        self._constraints[(j.name, part)] = bridge.create_joint_part(self._client, j, part, parent,
+                                                                     self._live[j.child].body)
+        self._joint_order.append((j, part))
+
+    def _remove_live(self, name: str) -> None:
+        lv = self._live.pop(name)
+        for j, part in [jp for jp in self._joint_order if name in (jp[0].parent, jp[0].child)]:
+            p.removeConstraint(self._constraints.pop((j.name, part)), physicsClientId=self._client)
+            _swap_remove(self._joint_order, (j, part))
+        if lv.body is not None:
+            p.removeBody(lv.body, physicsClientId=self._client)
+            _swap_remove(self._engine_order, name)  # mirrors Bullet's own array removal
+        if lv.body is not None:
+            self._touching = {t for t in self._touching if lv.body not in t}
+        self._flags = {f for f in self._flags if f[-1] != name}
+        self._refresh_indices()
+
+    def _refresh_indices(self) -> None:
+        self._by_body = {lv.body: n for n, lv in self._live.items() if lv.body is not None}
+        by_tag: dict[str, list[str]] = {}
+        for n, lv in self._live.items():
+            for t in lv.spec.tags:
+                by_tag.setdefault(t, []).append(n)
+        self._by_tag = by_tag
+        self._dynamic_bodies = [lv.body for n in self._engine_order if not (lv := self._live[n]).spec.static]
+        moved = {c.target for c in self._controls.values() if c.apply == "move"}
+        self._kinematic_bodies = [lv.body for n, lv in self._live.items()
+                                  if n in moved and lv.body is not None and lv.spec.static]
+        self._poses: dict[str, tuple] = {}
+
+    # ------------------------------------------------------------------ editing (scripting API)
+
+    def add_entity(self, e: Entity, cause: int | None = None) -> None:
+        """Adds a live entity now (the caller validates it against the spec)."""
+        if e.name in self._live:
+            raise ValueError(f"entity {e.name!r} already exists")
+        ev = self.log.record(self.tick, "edit", (e.name,), cause, op="add")
+        self._add_live(e, cause=ev.id)
+        self._wake.add(e.name)
+        self._refresh_indices()
+
+    def add_joint(self, j: Joint) -> None:
+        self._add_joint(j)
+
+    def remove_entity(self, name: str) -> None:
+        self.live(name)
+        self.log.record(self.tick, "edit", (name,), None, op="remove")
+        self._remove_live(name)
+
+    def set_spec(self, spec: WorldSpec) -> None:
+        """Switches to an edited spec (rules, templates, variables) without touching live bodies."""
+        self.spec = spec
+        self._book = RuleBook.compile(spec)
+        self._controls = {(pl.name, c.name): c for pl in spec.players for c in pl.controls}
+        for k, v in spec.variables.items():
+            self.variables.setdefault(k, v.value)
+        self._wake_all = True
+        self._refresh_indices()
+
+    # ------------------------------------------------------------------ time
+
+    def snapshot(self) -> Snapshot:
+        """Captures the complete state; cheap enough to take every few ticks (≈0.5 ms)."""
+        return Snapshot(
+            spec=self.spec,
+            tick=self.tick,
+            episode=self.episode,
+            blob=bridge.save_blob(self._client),
+            entities=tuple((self._live[n].spec, self._live[n].serial, self._live[n].cause, self._live[n].pose)
+                           for n in self._engine_order)
+            + tuple((lv.spec, lv.serial, lv.cause, lv.pose) for lv in self._live.values() if lv.body is None),
+            creation_order=tuple(self._live),
+            joints=tuple(self._joint_order),
+            gravity=tuple(self.gravity),
+            variables=tuple(self.variables.items()),
+            rng_state=self.rng.bit_generator.state,
+            controls=tuple((k, v, self._press_cause.get(k, -1)) for k, v in self._prev_controls.items())
+            + tuple((k, 0.0, c) for k, c in self._press_cause.items() if k not in self._prev_controls),
+            last_fired=tuple(self._last_fired.items()),
+            flags=tuple(sorted(self._flags, key=repr)),
+            touching=tuple(sorted((self._by_body[a], self._by_body[b]) for a, b in self._touching)),
+            counters=(self._serial, self._spawned, self._start_event),
+            wake=(self._wake_all, tuple(sorted(self._wake))),
+            ended=(self.terminated, self.truncated, self.outcome),
+            next_event_id=self.log.next_id,
+            events=self.log.held(),
+        )
+
+    def restore(self, snap: Snapshot) -> None:
+        """Returns to ``snap`` exactly: rebuilds the bodies in engine order, then the engine state."""
+        if snap.spec is not self.spec:
+            self.set_spec(snap.spec)
+        p.resetSimulation(physicsClientId=self._client)
+        self.gravity = tuple(snap.gravity)
+        bridge.configure(self._client, self.spec.physics, self.gravity)
+        self._live, self._engine_order, self._joint_order, self._constraints = {}, [], [], {}
+        records = {}
+        for spec, serial, cause, pose in snap.entities:
+            lv = self._add_live(spec, cause, pose=pose)
+            lv.serial, lv.cause = serial, cause
+            records[spec.name] = lv
+        self._live = {n: records[n] for n in snap.creation_order}
+        for j, part in snap.joints:
+            self._add_joint_part(j, part)
+        bridge.restore_blob(self._client, snap.blob)
+        p.setGravity(*self.gravity, physicsClientId=self._client)
+        self.tick, self.episode = snap.tick, snap.episode
+        self.variables = dict(snap.variables)
+        self.rng = np.random.Generator(np.random.PCG64())
+        self.rng.bit_generator.state = dict(snap.rng_state)
+        self._prev_controls = {k: v for k, v, _ in snap.controls if v != 0.0}
+        self._press_cause = {k: c for k, _, c in snap.controls if c >= 0}
+        self._last_fired = dict(snap.last_fired)
+        self._flags = set(snap.flags)
+        ids = {n: lv.body for n, lv in self._live.items()}
+        self._touching = {(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in snap.touching}
+        self._serial, self._spawned, self._start_event = snap.counters
+        self._wake_all, self._wake, self._touched = snap.wake[0], set(snap.wake[1]), set()
+        self.terminated, self.truncated, self.outcome = snap.ended
+        self._pending_reset = None
+        self._refresh_indices()
+        self.log = EventLog(self.log.capacity, snap.next_event_id, snap.events)
+
+    def state_hash(self) -> str:
+        """SHA-256 (hex, 16 chars) of the full dynamic state; equal states give equal hashes."""
+        h = hashlib.sha256()
+        h.update(struct.pack("<qq", self.tick, self.episode))
+        for name, lv in self._live.items():
+            h.update(name.encode())
+            pos, orn = self.pose(name)
+            lin, ang = self.velocity(name)
+            h.update(struct.pack("<13d", *pos, *orn, *lin, *ang))
+        for k in sorted(self.variables):
+            h.update(k.encode() + struct.pack("<d", self.variables[k]))
+        h.update(struct.pack("<3d", *self.gravity))
+        h.update(repr(self.rng.bit_generator.state["state"]).encode())
+        h.update(repr((self.terminated, self.truncated, self.outcome, self.log.next_id)).encode())
+        return h.hexdigest()[:16]
+
+
+def _trigger_kind(ev: Event) -> str:
+    return _TRIGGER_OF.get(ev.kind, ev.kind)
+
+
+_TRIGGER_OF = {"contact": "collision", "action": "control"}
+
+
+def _swap_remove(seq: list, item: Any) -> None:
+    i = seq.index(item)
+    seq[i] = seq[-1]
+    seq.pop()
+
+
+def _unit(v: tuple[float, float, float]) -> tuple[float, float, float]:
+    n = math.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
+    return (v[0] / n, v[1] / n, v[2] / n)
+
+
+def _clamp(x: float, lo: float | None, hi: float | None) -> float:
+    if lo is not None and x < lo:
+        return lo
+    if hi is not None and x > hi:
+        return hi
+    return x

@@ -1,0 +1,1 @@
+"""reasoner: prompt (+ images) → WorldSpec + ReasoningTrace. Lands with its own issue."""

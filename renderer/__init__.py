@@ -1,0 +1,1 @@
+"""renderer: simulation state → G-buffers → restyled frames; audio. Lands with its own issue."""

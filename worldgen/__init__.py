@@ -1,0 +1,67 @@
+"""worldgen: a causal, interactive world-model engine.
+
+Prompts become explicit symbolic worlds (:class:`WorldSpec`) that run on pybullet with
+rules, causes and exact snapshots. Names are exported lazily, so ``import worldgen``
+and ``import worldgen.spec`` pull in neither pybullet nor torch.
+
+>>> import worldgen
+>>> world = worldgen.example("bowling")
+>>> world.step({"p1": {"throw": 1}}, ticks=300).variables["score"] > 0
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "WorldSpec": "worldgen.spec",
+    "Entity": "worldgen.spec",
+    "Rule": "worldgen.spec",
+    "Joint": "worldgen.spec",
+    "World": "worldgen.world",
+    "StepResult": "worldgen.world",
+    "Rollout": "worldgen.world",
+    "SpecError": "worldgen.io",
+    "validate_spec": "worldgen.io",
+    "examples": "worldgen.examples",
+    "example": "worldgen.examples",
+    "example_spec": "worldgen.examples",
+    "check_world": "physics.check",
+    "Event": "physics.events",
+    "Snapshot": "physics.simulation",
+}
+
+__all__ = [*_EXPORTS, "load", "create", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'worldgen' has no attribute {name!r}")
+
+
+def load(path: str, seed: int | None = None):
+    """A World from a file: a saved world resumes exactly; a bare spec starts fresh."""
+    from worldgen.io import load_world
+
+    return load_world(path, seed)
+
+
+def create(prompt: str, seed: int = 0, images=(), reasoner: str = "builtin"):
+    """A World from a prompt, through a reasoner (see the ``reasoner`` package)."""
+    try:
+        from reasoner import create_world
+    except ImportError as e:  # the reasoner lands in its own package
+        raise NotImplementedError(
+            "worldgen.create needs the reasoner package, which is not available in this build; "
+            "use worldgen.example(name) or World.from_spec(spec)"
+        ) from e
+    return create_world(prompt, seed=seed, images=images, reasoner=reasoner)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,244 @@
+"""The ``worldgen`` command line. ``worldgen COMMAND --help`` explains each command.
+
+WORLD arguments accept a path to a world file (a saved world or a bare spec) or the
+name of a shipped example (``worldgen examples`` lists them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+EPILOG = "examples:\n  worldgen demo\n  worldgen run bowling --seconds 5 --actions throw.jsonl\n  worldgen check world.json"
+
+
+def _open_world(ref: str, seed: int | None = None):
+    from worldgen.examples import example, examples
+    from worldgen.io import load_world
+
+    if os.path.exists(ref):
+        return load_world(ref, seed)
+    if ref in examples():
+        return example(ref, seed)
+    raise SystemExit(f"worldgen: no file or example named {ref!r}; examples: {', '.join(examples())}")
+
+
+def _spec_of(ref: str):
+    from worldgen.examples import example_spec, examples
+    from worldgen.io import FORMAT, read_json, validate_spec
+
+    if os.path.exists(ref):
+        data = read_json(ref)
+        if isinstance(data, dict) and data.get("format") == FORMAT:
+            data = data.get("spec")
+        return validate_spec(data, ref)
+    if ref in examples():
+        return example_spec(ref)
+    raise SystemExit(f"worldgen: no file or example named {ref!r}; examples: {', '.join(examples())}")
+
+
+def read_actions_file(path: str) -> dict[int, Any]:
+    """Reads a JSONL script: each line ``{"tick": T, "actions": {player: {control: value}}, "hold": N}``.
+
+    The actions apply from tick T (counted from the start of the run) for ``hold`` ticks (default 1).
+    """
+    script: dict[int, Any] = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                row = json.loads(line)
+                tick, actions, hold = int(row["tick"]), row["actions"], int(row.get("hold", 1))
+            except (ValueError, KeyError, TypeError) as e:
+                raise SystemExit(f"worldgen: {path}:{n}: expected "
+                                 f'{{"tick": T, "actions": {{...}}, "hold": N}} ({e})') from None
+            if tick < 0 or hold < 1 or hold > 10_000_000:
+                raise SystemExit(f"worldgen: {path}:{n}: tick must be ≥ 0 and hold ≥ 1")
+            for t in range(tick, tick + hold):
+                script[t] = actions
+    return script
+
+
+def cmd_schema(a: argparse.Namespace) -> int:
+    from worldgen.spec import json_schema_text
+
+    text = json_schema_text()
+    if a.output:
+        with open(a.output, "w") as f:
+            f.write(text + "\n")
+        print(f"wrote {a.output}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_check(a: argparse.Namespace) -> int:
+    from physics.check import check_world
+    from worldgen.io import SpecError
+
+    failed = 0
+    for ref in a.worlds:
+        try:
+            spec = _spec_of(ref)
+        except SpecError as e:
+            print(f"{ref}: {e}")
+            failed += 1
+            continue
+        report = check_world(spec, seconds=a.seconds)
+        print(f"{ref}: {report}")
+        failed += not report.ok
+    return 1 if failed else 0
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    world = _open_world(a.world, a.seed)
+    script = read_actions_file(a.actions) if a.actions else {}
+    ticks = round(a.seconds / world.spec.physics.timestep)
+    for t in range(ticks):
+        result = world.step(script.get(t))
+        for ev in result.events:
+            if a.quiet and ev.kind == "contact":
+                continue
+            print(json.dumps(ev.to_dict()) if a.json else ev)
+        if result.terminated and not a.keep_going:
+            break
+    summary = {"tick": world.tick, "time": round(world.time, 4), "variables": world.variables,
+               "terminated": world.terminated, "truncated": world.truncated, "outcome": world.outcome,
+               "state_hash": world.state_hash()}
+    print(json.dumps(summary) if a.json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
+    if a.output:
+        world.save(a.output)
+        print(f"saved {a.output}")
+    return 0
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    from worldgen.examples import example, example_script
+
+    world = example(a.example)
+    print(f"== {world.spec.metadata.title}: {world.spec.metadata.description}")
+    print(f"   {len(world.entities)} entities, players: {', '.join(world.controls) or 'none'}")
+    script = example_script(a.example)
+    ticks = round(a.seconds / world.spec.physics.timestep)
+    for t in range(ticks):
+        for ev in world.step(script.get(t)).events:
+            if ev.kind not in ("contact",):
+                print(f"  t={ev.tick * world.spec.physics.timestep:5.2f}s  {ev}")
+        if world.terminated:
+            break
+    print(f"== after {world.time:.2f} s: {world.variables}  outcome: {world.outcome}")
+    scored = [e for e in world.events if e.kind == "variable"]
+    if scored:
+        print(f"== why did {scored[-1].data['var']} change last?")
+        print(world.why(scored[-1]))
+    print(f"== state hash {world.state_hash()}")
+    return 0
+
+
+def cmd_examples(a: argparse.Namespace) -> int:
+    from worldgen.examples import example_spec, examples
+
+    for name in examples():
+        spec = example_spec(name)
+        print(f"{name:14s} {spec.metadata.description}")
+        if a.export:
+            os.makedirs(a.export, exist_ok=True)
+            with open(os.path.join(a.export, f"{name}.json"), "w") as f:
+                f.write(spec.model_dump_json(indent=2))
+    return 0
+
+
+def cmd_bench(a: argparse.Namespace) -> int:
+    from worldgen import bench
+
+    bench.main(a)
+    return 0
+
+
+def cmd_create(a: argparse.Namespace) -> int:
+    import worldgen
+
+    try:
+        world = worldgen.create(a.prompt, seed=a.seed)
+    except NotImplementedError as e:
+        print(f"worldgen: {e}", file=sys.stderr)
+        return 2
+    if world.trace is not None:
+        print(world.trace)
+    world.save(a.output)
+    print(f"saved {a.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="worldgen", description="Causal, interactive worlds on pybullet.",
+                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("demo", help="simulate an example world and print what happened and why")
+    s.add_argument("--example", default="bowling", help="example name (default: bowling)")
+    s.add_argument("--seconds", type=float, default=6.0)
+    s.set_defaults(fn=cmd_demo)
+
+    s = sub.add_parser("schema", help="print the WorldSpec JSON Schema")
+    s.add_argument("-o", "--output", help="write to this file instead of stdout")
+    s.set_defaults(fn=cmd_schema)
+
+    s = sub.add_parser("check", help="validate worlds and settle each for a while with no input")
+    s.add_argument("worlds", nargs="+", metavar="WORLD")
+    s.add_argument("--seconds", type=float, default=2.0, help="settle time (default 2 s)")
+    s.set_defaults(fn=cmd_check)
+
+    s = sub.add_parser("run", help="simulate a world headless, printing events and final variables")
+    s.add_argument("world", metavar="WORLD")
+    s.add_argument("--seconds", type=float, default=10.0)
+    s.add_argument("--actions", metavar="FILE.jsonl", help='lines of {"tick": T, "actions": {...}, "hold": N}')
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--json", action="store_true", help="one JSON object per line")
+    s.add_argument("--quiet", action="store_true", help="do not print contact events")
+    s.add_argument("--keep-going", action="store_true", help="keep simulating after the episode ends")
+    s.add_argument("-o", "--output", help="save the final world (spec + state) here")
+    s.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("examples", help="list the shipped example worlds")
+    s.add_argument("--export", metavar="DIR", help="also write each as DIR/NAME.json")
+    s.set_defaults(fn=cmd_examples)
+
+    s = sub.add_parser("bench", help="performance report (ticks/s vs raw pybullet)")
+    from worldgen import bench
+
+    bench.add_arguments(s)
+    s.set_defaults(fn=cmd_bench)
+
+    s = sub.add_parser("create", help="build a world from a prompt (needs the reasoner)")
+    s.add_argument("prompt")
+    s.add_argument("-o", "--output", default="world.json")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(fn=cmd_create)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    a = ap.parse_args(argv)
+    if not getattr(a, "fn", None):
+        ap.print_help()
+        return 0
+    from worldgen.io import SpecError
+
+    try:
+        return a.fn(a)
+    except SpecError as e:
+        print(f"worldgen: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
