@@ -44,8 +44,12 @@ def quaternion(rotation_deg: tuple[float, float, float]) -> tuple[float, float, 
     return tuple(p.getQuaternionFromEuler([math.radians(a) for a in rotation_deg]))  # type: ignore[return-value]
 
 
-def create_body(client: int, e: Entity, position=None, orientation=None) -> int:
-    """Creates the rigid body of a non-sensor entity and returns its pybullet id."""
+def create_body(client: int, e: Entity, position=None, orientation=None, batch: int = 1) -> list[int]:
+    """Creates the rigid body of a non-sensor entity (``batch`` copies of it) and returns the ids.
+
+    Copies are made in one call (pybullet's batch creation is faster than one call each)
+    and all start at ``e``'s pose, so batching suits bodies whose state is restored next.
+    """
     s = e.shape
     if s.type == "box":
         col = p.createCollisionShape(p.GEOM_BOX, halfExtents=[v / 2 for v in s.size], physicsClientId=client)
@@ -58,13 +62,22 @@ def create_body(client: int, e: Entity, position=None, orientation=None) -> int:
     else:
         col = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=client)
     mass = 0.0 if e.static else e.mass
-    body = p.createMultiBody(
+    pos = list(e.position if position is None else position)
+    made = p.createMultiBody(
         baseMass=mass,
         baseCollisionShapeIndex=col,
-        basePosition=list(e.position if position is None else position),
+        basePosition=pos,
         baseOrientation=list(quaternion(e.rotation) if orientation is None else orientation),
         physicsClientId=client,
+        **({"batchPositions": [pos] * batch} if batch > 1 else {}),
     )
+    bodies = list(made) if batch > 1 else [made]
+    for body in bodies:
+        _set_dynamics(client, body, e)
+    return bodies
+
+
+def _set_dynamics(client: int, body: int, e: Entity) -> None:
     m = e.material
     p.changeDynamics(
         body, -1,
@@ -92,23 +105,37 @@ def create_joint_part(client: int, j: Joint, part: int, parent_body: int, child_
     """Creates constraint number ``part`` of joint ``j``; ``parent_body`` -1 is the fixed world.
 
     A hinge is two point constraints 0.1 m apart along its axis, which leaves one rotation free.
+    pybullet wants a body as the constraint's parent, so a joint to the world is made with
+    the roles swapped: the entity is the parent and the world (in world coordinates) the child.
     """
     norm = math.sqrt(sum(a * a for a in j.axis))
     axis = [a / norm for a in j.axis]
+    parent_anchor, child_anchor = list(j.parent_anchor), list(j.child_anchor)
+    if parent_body == -1:
+        parent_body, child_body = child_body, -1
+        parent_anchor, child_anchor = child_anchor, parent_anchor
     common = dict(parentBodyUniqueId=parent_body, parentLinkIndex=-1, childBodyUniqueId=child_body,
                   childLinkIndex=-1, physicsClientId=client)
     if j.type == "hinge":
         off = [(-1.0 if part == 0 else 1.0) * 0.05 * a for a in axis]
         cid = p.createConstraint(
             jointType=p.JOINT_POINT2POINT, jointAxis=[0, 0, 0],
-            parentFramePosition=[a + o for a, o in zip(j.parent_anchor, off)],
-            childFramePosition=[a + o for a, o in zip(j.child_anchor, off)], **common)
+            parentFramePosition=[a + o for a, o in zip(parent_anchor, off)],
+            childFramePosition=[a + o for a, o in zip(child_anchor, off)], **common)
     else:
         kind = {"point": p.JOINT_POINT2POINT, "fixed": p.JOINT_FIXED, "slider": p.JOINT_PRISMATIC}[j.type]
-        cid = p.createConstraint(jointType=kind, jointAxis=axis, parentFramePosition=list(j.parent_anchor),
-                                 childFramePosition=list(j.child_anchor), **common)
+        cid = p.createConstraint(jointType=kind, jointAxis=axis, parentFramePosition=parent_anchor,
+                                 childFramePosition=child_anchor, **common)
     p.changeConstraint(cid, maxForce=j.max_force, physicsClientId=client)
     return cid
+
+
+def park(client: int, body: int, slot: int) -> None:
+    """Puts an unused body out of the way: far below the world, one kilometre apart, asleep."""
+    p.resetBasePositionAndOrientation(body, [1000.0 * slot, 0.0, -1.0e4], [0, 0, 0, 1], physicsClientId=client)
+    p.resetBaseVelocity(body, [0, 0, 0], [0, 0, 0], physicsClientId=client)
+    p.changeDynamics(body, -1, activationState=p.ACTIVATION_STATE_ENABLE_SLEEPING | p.ACTIVATION_STATE_SLEEP,
+                     physicsClientId=client)
 
 
 def save_blob(client: int) -> bytes:

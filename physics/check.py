@@ -73,12 +73,13 @@ def check_world(spec: WorldSpec, seconds: float = 2.0, seed: int | None = None) 
                 report.notes.append(f"{name}: left the world bounds at {tuple(round(c, 2) for c in pos)}")
             elif speed > 0.5:
                 report.notes.append(f"{name}: still moving at {speed:.2f} m/s")
+        deepest: dict[tuple[str, str], float] = {}
         for c in p.getContactPoints(physicsClientId=sim._client):
             if c[8] < -PENETRATION:
-                a, b = sim._by_body.get(c[1], "?"), sim._by_body.get(c[2], "?")
-                msg = f"{a} and {b} overlap by {-c[8] * 100:.1f} cm"
-                if msg not in report.errors:
-                    report.errors.append(msg)
+                pair = (sim._by_body.get(c[1], "?"), sim._by_body.get(c[2], "?"))
+                deepest[pair] = max(deepest.get(pair, 0.0), -c[8])
+        for (a, b), depth in deepest.items():
+            report.errors.append(f"{a} and {b} overlap by {depth * 100:.1f} cm")
     finally:
         sim.close()
     return report

@@ -34,12 +34,15 @@ from worldgen.spec import (
     SetGravity, SetProperty, SetVar, Spawn, WorldSpec,
 )
 
-MAX_EFFECTS_PER_TICK = 256
+MAX_EFFECTS_PER_TICK = 256  # an effect on tag:X counts once per entity it touches
+MAX_WORK_PER_TICK = 100_000  # entity visits by conditions and goals (count() visits every tagged entity)
 MAX_CASCADE_DEPTH = 8
 MAX_LIVE_ENTITIES = MAX_ENTITIES
 MOVING_SPEED = 0.05  # m/s: faster is "moving", slower "resting"
 WAKE_SPEED = 0.02  # m/s and rad/s below which a body is treated as at rest by the detectors
 WAKE_SPIN = 0.2
+RESTORES_PER_CLIENT = 64
+KNOCK_RATIO = 4.0  # a touching pair whose impulse jumps by more than this is a new contact
 
 Actions = Mapping[str, Mapping[str, float]] | None
 
@@ -63,7 +66,8 @@ class Snapshot:
     tick: int
     episode: int
     blob: bytes
-    entities: tuple[tuple[Entity, int, int, tuple], ...]  # (spec, serial, cause, sensor pose) in engine order
+    slots: tuple[tuple[Entity, str | None], ...]  # engine bodies in order: (physics spec, occupant or None)
+    entities: tuple[tuple[Entity, int, int, tuple], ...]  # live (spec, serial, cause, sensor pose), creation order
     creation_order: tuple[str, ...]
     joints: tuple[tuple[Joint, int], ...]  # (joint, part) in engine constraint order
     gravity: tuple[float, float, float]
@@ -72,7 +76,7 @@ class Snapshot:
     controls: tuple[tuple[tuple[str, str], float, int], ...]  # ((player, control), value, press event id)
     last_fired: tuple[tuple[str, int], ...]
     flags: tuple[tuple[Any, ...], ...]  # tilt / zone / bounds states
-    touching: tuple[tuple[str, str], ...]
+    touching: tuple[tuple[str, str, float, int], ...]  # pairs in contact: (a, b, impulse, tick last seen)
     counters: tuple[int, int, int]  # serial, spawn, start event id
     wake: tuple[bool, tuple[str, ...]]  # detectors: look at everything next tick?, names to look at
     ended: tuple[bool, bool, str | None]  # terminated, truncated, outcome
@@ -87,6 +91,7 @@ class Simulation:
         self.spec = spec
         self.log = EventLog(event_capacity)
         self._client = bridge.connect()
+        self._restores = 0  # file restores on this client (see _rebuild_engine)
         self._book = RuleBook.compile(spec)
         self._controls = {(pl.name, c.name): c for pl in spec.players for c in pl.controls}
         self.reset(seed)
@@ -116,17 +121,18 @@ class Simulation:
         self._press_cause: dict[tuple[str, str], int] = {}
         self._last_fired: dict[str, int] = {}
         self._flags: set[tuple[Any, ...]] = set()
-        self._touching: set[tuple[int, int]] = set()  # body ids, lower first
+        self._touching: dict[tuple[int, int], tuple[float, int]] = {}  # body ids → (impulse N·s, tick seen)
         self._serial = 0
         self._spawned = 0
         self._pending_reset: int | None = None
+        self._work = 0  # condition work this tick (see MAX_WORK_PER_TICK)
         self._wake_all = True  # detectors look at every entity on the next tick
         self._wake: set[str] = set()  # ... or at these (spawned, moved, edited)
         self._touched: set[int] = set()
         p.resetSimulation(physicsClientId=self._client)
         bridge.configure(self._client, self.spec.physics, self.gravity)
         self._live: dict[str, Live] = {}
-        self._engine_order: list[str] = []
+        self._slots: list[list] = []  # [body id, physics spec, occupant name or None, physics key], engine order
         self._joint_order: list[tuple[Joint, int]] = []
         self._constraints: dict[tuple[str, int], int] = {}
         start = self.log.record(0, "start", (), cause, episode=self.episode)
@@ -222,6 +228,7 @@ class Simulation:
         return math.dist(pa, pb)
 
     def count(self, tag: str, predicate: str | None, zone: str | None) -> int:
+        self._work += len(self._by_tag.get(tag, ())) + 1
         n = 0
         for name in self._by_tag.get(tag, ()):
             if predicate is None and zone is None:
@@ -246,6 +253,7 @@ class Simulation:
         """Advances one tick; returns the events that happened during it."""
         first = self.log.next_id
         self.tick += 1
+        self._work = 0
         forces = self._apply_controls(self.read_actions(actions))
         ph = self.spec.physics
         moving = self._moving_bodies() if self._dynamic_bodies else []
@@ -260,11 +268,12 @@ class Simulation:
             if moving:
                 self._detect_contacts(moving)
         self._poses.clear()
-        self._advance_variables()
-        self._detect_timers()
-        self._detect_watches(moving)
-        self._run_rules(first)
-        self._check_goals(first)
+        if not self.terminated:  # once an episode has ended, the world moves on but the game is over
+            self._advance_variables()
+            self._detect_timers()
+            self._detect_watches(moving)
+            self._run_rules(first)
+            self._check_goals(first)
         if ph.time_limit is not None and self.time >= ph.time_limit - 1e-9 and not self.truncated:
             self.truncated = True
         if self._pending_reset is not None:
@@ -304,8 +313,15 @@ class Simulation:
         return out
 
     def _apply_controls(self, values: dict[tuple[str, str], float]) -> list[tuple[int, str, tuple]]:
+        """Applies control values; returns the forces/torques to apply on every substep.
+
+        A body pushed by several controls in one tick takes as its cause the press of the
+        control that changed its momentum most (a throw, not the aim held beside it).
+        """
         forces = []
         prev = self._prev_controls
+        pushes: dict[str, tuple[float, int]] = {}  # target → (momentum change, cause)
+        dt = self.spec.physics.timestep
         for key, c in self._controls.items():
             v = values.get(key, 0.0)
             was = prev.get(key, 0.0)
@@ -313,30 +329,29 @@ class Simulation:
                 ev = self.log.record(self.tick, "action", (c.target,) if c.target else (), None,
                                      player=key[0], control=key[1], value=v)
                 self._press_cause[key] = ev.id
-            if v == 0.0:
-                continue
-            cause = self._press_cause.get(key, self._start_event)
-            if c.apply == "none" or c.target not in self._live:
+            if v == 0.0 or c.apply == "none" or c.target not in self._live:
                 continue
             lv = self._live[c.target]
+            dynamic = lv.body is not None and not lv.spec.static
             d = _unit(c.direction)
             amount = v * c.strength
+            push = 0.0
             if c.apply == "impulse":
-                if was == 0.0:
-                    self._impulse(lv, tuple(amount * x for x in d), cause)
+                if was == 0.0 and dynamic:
+                    self._impulse(lv, tuple(amount * x for x in d))
+                    push = abs(amount)
             elif c.apply in ("force", "torque"):
-                if lv.body is not None and not lv.spec.static:
+                if dynamic:
                     forces.append((lv.body, c.apply, tuple(amount * x for x in d)))
-                    lv.cause = max(lv.cause, cause)
+                    push = abs(amount) * dt
             elif c.apply == "velocity":
-                if lv.body is not None and not lv.spec.static:
+                if dynamic:
                     lin, ang = p.getBaseVelocity(lv.body, physicsClientId=self._client)
                     along = sum(a * b for a, b in zip(lin, d))
                     new = tuple(a + (amount - along) * b for a, b in zip(lin, d))
                     p.resetBaseVelocity(lv.body, new, ang, physicsClientId=self._client)
-                    lv.cause = max(lv.cause, cause)
+                    push = lv.spec.mass * abs(amount - along)
             elif c.apply == "move":
-                dt = self.spec.physics.timestep
                 pos, orn = self.pose(c.target)
                 new_pos = tuple(a + amount * dt * b for a, b in zip(pos, d))
                 if lv.body is None:
@@ -345,17 +360,24 @@ class Simulation:
                     p.resetBasePositionAndOrientation(lv.body, new_pos, orn, physicsClientId=self._client)
                 self._poses.pop(c.target, None)
                 self._wake.add(c.target)
-                lv.cause = max(lv.cause, cause)
+                push = abs(amount) * dt
+            if push > pushes.get(c.target, (-1.0, 0))[0]:
+                pushes[c.target] = (push, self._press_cause.get(key, self._start_event))
+        for name, (_, cause) in pushes.items():
+            lv = self._live[name]
+            lv.cause = max(lv.cause, cause)
         self._prev_controls = {k: values.get(k, 0.0) for k in self._controls if values.get(k, 0.0) != 0.0}
         return forces
 
-    def _impulse(self, lv: Live, j: tuple[float, float, float], cause: int) -> None:
+    def _impulse(self, lv: Live, j: tuple[float, float, float], cause: int | None = None) -> None:
+        """Adds impulse ``j`` (N·s) at the centre of mass; ``cause`` becomes the body's cause."""
         if lv.body is None or lv.spec.static:
             return
         lin, ang = p.getBaseVelocity(lv.body, physicsClientId=self._client)
         m = lv.spec.mass
         p.resetBaseVelocity(lv.body, [a + b / m for a, b in zip(lin, j)], ang, physicsClientId=self._client)
-        lv.cause = max(lv.cause, cause)
+        if cause is not None:
+            lv.cause = max(lv.cause, cause)
 
     def _moving_bodies(self) -> list[int]:
         """Bodies fast enough to start a contact worth an event, in engine order.
@@ -363,62 +385,89 @@ class Simulation:
         A body slower than :data:`WAKE_SPEED` cannot deliver an impulse above the
         resting-weight floor of :meth:`_detect_contacts`; anything it touches first is
         found from the faster body's side, so querying only these loses no event.
+        Bodies just created, moved or edited are queried once whatever their speed.
         """
+        if self._wake_all:  # first tick of an episode, or after an edit: every body
+            return list(self._dynamic_bodies) + list(self._kinematic_bodies)
         client, out = self._client, []
         v2, w2 = WAKE_SPEED ** 2, WAKE_SPIN ** 2
+        woken = {self._live[n].body for n in self._wake if n in self._live}
         for body in self._dynamic_bodies:
+            if body in woken:
+                out.append(body)
+                continue
             (vx, vy, vz), (wx, wy, wz) = p.getBaseVelocity(body, physicsClientId=client)
             if vx * vx + vy * vy + vz * vz > v2 or wx * wx + wy * wy + wz * wz > w2:
                 out.append(body)
         return out + [b for b in self._kinematic_bodies if b not in out]
 
     def _detect_contacts(self, moving: list[int]) -> None:
-        """Logs pairs that start touching during the last solver step (see :meth:`contacts`)."""
-        client = self._client
+        """Logs contacts of the last solver step: pairs that start touching, and knocks.
+
+        A *knock* is a pair already touching whose impulse jumps to over
+        :data:`KNOCK_RATIO` times what it was (a cradle ball struck through its neighbour).
+        Only moving bodies are queried, but a body struck in this step is queried in the
+        same step and the rest of the tick, so a blow passed along a row of resting bodies
+        keeps its causes.
+        A pair counts as touching until it has been apart for a whole tick, so a body
+        pressed against a wall does not log a contact on every bounce.
+        """
+        client, tick = self._client, self.tick
         old = self._touching
-        now: set[tuple[int, int]] = set()
-        forces: dict[tuple[int, int], float] = {}  # summed normal force of pairs not touching before
-        done: set[int] = set()
-        for body in moving:
-            for c in p.getContactPoints(bodyA=body, physicsClientId=client):
-                other, f = c[2], c[9]
-                if f <= 0.0 or other in done:  # no push, or already seen from the other body's side
-                    continue
-                key = (body, other) if body < other else (other, body)
-                if key in old:
-                    now.add(key)
-                else:
-                    forces[key] = forces.get(key, 0.0) + f
-            done.add(body)
-        now.update(forces)
-        now.update(k for k in old if k[0] not in done and k[1] not in done)
-        self._touching = now
-        new = list(forces)
-        if not new:
-            return
-        for a, b in new:
-            self._touched.add(a)
-            self._touched.add(b)
         sub_dt = self.spec.physics.timestep / self.spec.physics.substeps
         live, by_body = self._live, self._by_body
         threshold = self.spec.physics.contact_impulse
         g = math.sqrt(sum(c * c for c in self.gravity))
-        pairs = []
-        for k in new:
-            a, b = by_body.get(k[0]), by_body.get(k[1])
-            if a is not None and b is not None:
-                if live[a].serial > live[b].serial:
-                    a, b = b, a
-                pairs.append((live[a].serial, live[b].serial, a, b, forces[k] * sub_dt))
-        pairs.sort()
-        for _, _, a, b, impulse in pairs:
-            la, lb = live[a], live[b]
-            # Twice the impulse of resting weight: a body merely settling is not an event.
-            m = min((lv.spec.mass for lv in (la, lb) if not lv.spec.static), default=0.0)
-            if impulse < max(threshold, 2.0 * m * g * sub_dt) and not self._rule_pair(a, b, impulse):
-                continue
+        forces: dict[tuple[int, int], float] = {}
+        queue, queued, done = list(moving), set(moving), set()
+        hits = []
+        i = 0
+        while i < len(queue):
+            body = queue[i]
+            i += 1
+            mine: dict[tuple[int, int], float] = {}
+            for c in p.getContactPoints(bodyA=body, physicsClientId=client):
+                other, f = c[2], c[9]
+                if f <= 0.0 or other in done:
+                    continue  # no push, or already counted from the other body's side
+                key = (body, other) if body < other else (other, body)
+                mine[key] = mine.get(key, 0.0) + f
+            for key, f in mine.items():
+                forces[key] = f
+                impulse = f * sub_dt
+                before = old.get(key)
+                if before is not None and before[1] >= tick - 1 and impulse <= KNOCK_RATIO * before[0]:
+                    continue  # still touching, no knock
+                a, b = by_body.get(key[0]), by_body.get(key[1])
+                if a is None or b is None:
+                    continue
+                la, lb = live[a], live[b]
+                # Twice the impulse of resting weight: a body merely settling is not an event.
+                m = min((lv.spec.mass for lv in (la, lb) if not lv.spec.static), default=0.0)
+                if impulse < max(threshold, 2.0 * m * g * sub_dt) and not self._rule_pair(a, b, impulse):
+                    continue
+                if la.serial > lb.serial:
+                    la, lb = lb, la
+                hits.append((la.serial, lb.serial, la, lb, impulse))
+                other = key[1] if key[0] == body else key[0]
+                if other not in queued and other in self._dynamic_set:
+                    queue.append(other)
+                    queued.add(other)
+            done.add(body)
+        moving.extend(queue[len(moving):])  # struck bodies stay queried for the rest of the tick
+        now = {k: (f * sub_dt, tick) for k, f in forces.items()}
+        for k, v in old.items():
+            if k not in now and (v[1] >= tick - 1 or (k[0] not in queued and k[1] not in queued)):
+                now[k] = v
+        self._touching = now
+        if not hits:
+            return
+        hits.sort(key=lambda h: (h[0], h[1]))
+        for _, _, la, lb, impulse in hits:
+            self._touched.add(la.body)
+            self._touched.add(lb.body)
             striker, struck = (la, lb) if la.cause >= lb.cause else (lb, la)
-            ev = self.log.record(self.tick, "contact", (striker.spec.name, struck.spec.name), striker.cause,
+            ev = self.log.record(tick, "contact", (striker.spec.name, struck.spec.name), striker.cause,
                                  impulse=impulse)
             if not struck.spec.static and struck.cause < striker.cause:
                 struck.cause = ev.id
@@ -542,14 +591,17 @@ class Simulation:
                 subjects = self._book.matches(cr, ev.kind, ev.subjects, ev.data, self._tags_of)
                 if subjects is None or not self._may_fire(cr):
                     continue
+                if self._work > MAX_WORK_PER_TICK:
+                    self.log.record(self.tick, "limit", ev.subjects, ev.id, reason="condition work per tick")
+                    return
                 if cr.condition is not None and not cr.condition(self):
                     continue
                 self._last_fired[cr.name] = self.tick
                 fired = self.log.record(self.tick, "rule", subjects, ev.id, rule=cr.name)
                 depth[fired.id] = d
                 for k, eff in enumerate(cr.rule.do):
-                    effects += 1
-                    self._apply_effect(eff, cr.values[k], subjects, fired.id)
+                    effects += max(1, self._apply_effect(eff, cr.values[k], subjects, fired.id,
+                                                         MAX_EFFECTS_PER_TICK - effects))
                     if effects >= MAX_EFFECTS_PER_TICK:
                         break
                 if effects >= MAX_EFFECTS_PER_TICK:
@@ -578,7 +630,8 @@ class Simulation:
             names = (target,)
         return [self._live[n] for n in names if n in self._live]
 
-    def _apply_effect(self, eff, value, subjects: tuple[str, ...], cause: int) -> None:
+    def _apply_effect(self, eff, value, subjects: tuple[str, ...], cause: int, budget: int) -> int:
+        """Applies one effect to at most ``budget`` entities; returns how many it touched."""
         tick = self.tick
         if isinstance(eff, (AddVar, SetVar)):
             spec_var = self.spec.variables[eff.var]
@@ -594,7 +647,7 @@ class Simulation:
         elif isinstance(eff, Spawn):
             if len(self._live) >= MAX_LIVE_ENTITIES:
                 self.log.record(tick, "limit", (), cause, reason="live entities")
-                return
+                return 1
             tpl = next(t for t in self.spec.templates if t.name == eff.template)
             pos = eff.position if eff.position is not None else tpl.position
             if eff.at_subject and subjects and subjects[0] in self._live:
@@ -607,19 +660,21 @@ class Simulation:
             self._add_live(tpl.model_copy(update={"name": name, "position": tuple(pos)}), cause=ev.id)
             self._wake.add(name)
             self._refresh_indices()
-        elif isinstance(eff, Destroy):
-            for lv in self._targets(eff.target, subjects):
-                self.log.record(tick, "destroy", (lv.spec.name,), cause)
-                self._remove_live(lv.spec.name)
-        elif isinstance(eff, Impulse):
-            for lv in self._targets(eff.target, subjects):
-                ev = self.log.record(tick, "impulse", (lv.spec.name,), cause, impulse=list(eff.impulse))
-                self._impulse(lv, eff.impulse, ev.id)
-        elif isinstance(eff, SetProperty):
-            for lv in self._targets(eff.target, subjects):
-                self._set_property(lv, eff.property, eff.value)
-                self.log.record(tick, "property", (lv.spec.name,), cause, property=eff.property,
-                                value=list(eff.value) if isinstance(eff.value, tuple) else eff.value)
+        elif isinstance(eff, (Destroy, Impulse, SetProperty)):
+            targets = self._targets(eff.target, subjects)[:budget]
+            for lv in targets:
+                name = lv.spec.name
+                if isinstance(eff, Destroy):
+                    self.log.record(tick, "destroy", (name,), cause)
+                    self._remove_live(name)
+                elif isinstance(eff, Impulse):
+                    ev = self.log.record(tick, "impulse", (name,), cause, impulse=list(eff.impulse))
+                    self._impulse(lv, eff.impulse, ev.id)
+                else:
+                    self._set_property(lv, eff.property, eff.value)
+                    self.log.record(tick, "property", (name,), cause, property=eff.property,
+                                    value=list(eff.value) if isinstance(eff.value, tuple) else eff.value)
+            return len(targets)
         elif isinstance(eff, SetGravity):
             self.gravity = tuple(eff.gravity)
             p.setGravity(*self.gravity, physicsClientId=self._client)
@@ -636,6 +691,7 @@ class Simulation:
                 self.terminated = True
                 self.outcome = eff.outcome
                 self.log.record(tick, "end", (), cause, outcome=eff.outcome)
+        return 1
 
     def _set_property(self, lv: Live, prop: str, value: Any) -> None:
         spec = lv.spec
@@ -648,17 +704,23 @@ class Simulation:
             lv.spec = spec.model_copy(update={"mass": float(value)})
             if lv.body is not None:
                 p.changeDynamics(lv.body, -1, mass=float(value), physicsClientId=self._client)
-            return
-        lv.spec = spec.model_copy(update={"material": spec.material.model_copy(update={prop: float(value)})})
-        if lv.body is not None:
-            key = {"friction": "lateralFriction", "restitution": "restitution",
-                   "linear_damping": "linearDamping", "angular_damping": "angularDamping"}[prop]
-            p.changeDynamics(lv.body, -1, physicsClientId=self._client, **{key: float(value)})
+        else:
+            lv.spec = spec.model_copy(update={"material": spec.material.model_copy(update={prop: float(value)})})
+            if lv.body is not None:
+                key = {"friction": "lateralFriction", "restitution": "restitution",
+                       "linear_damping": "linearDamping", "angular_damping": "angularDamping"}[prop]
+                p.changeDynamics(lv.body, -1, physicsClientId=self._client, **{key: float(value)})
+        for slot in self._slots:  # a restore rebuilds this body with its new physics
+            if slot[0] == lv.body:
+                slot[1], slot[3] = lv.spec, _physics_key(lv.spec)
 
     def _check_goals(self, first: int) -> None:
         if self.terminated or not self._book.goals:
             return
         for name, outcome, cond in self._book.goals:
+            if self._work > MAX_WORK_PER_TICK:
+                self.log.record(self.tick, "limit", (), None, reason="condition work per tick")
+                return
             if cond(self):
                 cause = None
                 for ev in reversed(self.log.since(first)):
@@ -672,27 +734,56 @@ class Simulation:
 
     # ------------------------------------------------------------------ building
 
-    def _add_live(self, e: Entity, cause: int, pose=None) -> Live:
-        body = None
+    def _add_live(self, e: Entity, cause: int, pose=None, body: int | None = None) -> Live:
+        """Makes ``e`` live: a sensor pose, a parked body of the same physics reused, or a new body."""
         sensor_pose = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))
         if e.sensor:
             sensor_pose = pose or (tuple(e.position), bridge.quaternion(e.rotation))
-        else:
-            body = bridge.create_body(self._client, e)
-            self._engine_order.append(e.name)
+        elif body is None:
+            body = self._occupy_slot(e)
         lv = Live(e, self._serial, body, -1 if e.static else cause, sensor_pose)
         self._serial += 1
         self._live[e.name] = lv
         return lv
 
+    def _occupy_slot(self, e: Entity) -> int:
+        """A body for ``e``: a parked one with identical physics if any, else a new one.
+
+        Bodies are never removed from the engine: Bullet's removal reorders its arrays and
+        its broadphase ids, which a rebuilt world could not reproduce, so a restore would no
+        longer continue bit-exactly. Destroyed entities park their body instead (far away,
+        asleep), and a later spawn of the same physics reuses it, which bounds the count.
+        """
+        key = _physics_key(e)
+        for slot in self._slots:
+            if slot[2] is None and slot[3] == key:
+                body = slot[0]
+                slot[1], slot[2] = e, e.name
+                p.resetBasePositionAndOrientation(body, list(e.position), bridge.quaternion(e.rotation),
+                                                  physicsClientId=self._client)
+                p.resetBaseVelocity(body, list(e.velocity), [math.radians(w) for w in e.angular_velocity],
+                                    physicsClientId=self._client)
+                p.changeDynamics(body, -1, physicsClientId=self._client,
+                                 activationState=p.ACTIVATION_STATE_DISABLE_SLEEPING | p.ACTIVATION_STATE_WAKE_UP)
+                return body
+        body = bridge.create_body(self._client, e)[0]
+        self._slots.append([body, e, e.name, key])
+        return body
+
+    def _park(self, slot_index: int) -> None:
+        slot = self._slots[slot_index]
+        slot[2] = None
+        bridge.park(self._client, slot[0], slot_index)
+
     def _add_joint(self, j: Joint) -> None:
         for part in range(bridge.joint_parts(j)):
             self._add_joint_part(j, part)
 
-    def _add_joint_part(self, j: Joint, part: int) -> None:
-        parent = -1 if j.parent == "world" else self._live[j.parent].body
-        self._constraints[(j.name, part)] = bridge.create_joint_part(self._client, j, part, parent,
-                                                                     self._live[j.child].body)
+    def _add_joint_part(self, j: Joint, part: int, bodies: Mapping[str, int] | None = None) -> None:
+        if bodies is None:
+            bodies = {n: lv.body for n, lv in self._live.items()}
+        parent = -1 if j.parent == "world" else bodies[j.parent]
+        self._constraints[(j.name, part)] = bridge.create_joint_part(self._client, j, part, parent, bodies[j.child])
         self._joint_order.append((j, part))
 
     def _remove_live(self, name: str) -> None:
@@ -701,10 +792,8 @@ class Simulation:
             p.removeConstraint(self._constraints.pop((j.name, part)), physicsClientId=self._client)
             _swap_remove(self._joint_order, (j, part))
         if lv.body is not None:
-            p.removeBody(lv.body, physicsClientId=self._client)
-            _swap_remove(self._engine_order, name)  # mirrors Bullet's own array removal
-        if lv.body is not None:
-            self._touching = {t for t in self._touching if lv.body not in t}
+            self._park(next(i for i, s in enumerate(self._slots) if s[0] == lv.body))
+            self._touching = {t: v for t, v in self._touching.items() if lv.body not in t}
         self._flags = {f for f in self._flags if f[-1] != name}
         self._refresh_indices()
 
@@ -715,7 +804,8 @@ class Simulation:
             for t in lv.spec.tags:
                 by_tag.setdefault(t, []).append(n)
         self._by_tag = by_tag
-        self._dynamic_bodies = [lv.body for n in self._engine_order if not (lv := self._live[n]).spec.static]
+        self._dynamic_bodies = [s[0] for s in self._slots if s[2] is not None and not s[1].static]
+        self._dynamic_set = set(self._dynamic_bodies)
         moved = {c.target for c in self._controls.values() if c.apply == "move"}
         self._kinematic_bodies = [lv.body for n, lv in self._live.items()
                                   if n in moved and lv.body is not None and lv.spec.static]
@@ -753,15 +843,26 @@ class Simulation:
     # ------------------------------------------------------------------ time
 
     def snapshot(self) -> Snapshot:
-        """Captures the complete state; cheap enough to take every few ticks (≈0.5 ms)."""
+        """Captures the complete state (≈1–3 ms for a few dozen bodies).
+
+        Bullet keeps internal orderings (contact manifolds, solver rows) that its state
+        blob does not record, so a world rebuilt from a blob continues slightly
+        differently from the world that wrote it. To make restore exact, the live world
+        reloads its own blob here: from now on it *is* a world rebuilt from this
+        snapshot, and every later :meth:`restore` of it continues identically.
+        """
+        snap = self._capture()
+        self._rebuild_engine(snap)
+        return snap
+
+    def _capture(self) -> Snapshot:
         return Snapshot(
             spec=self.spec,
             tick=self.tick,
             episode=self.episode,
             blob=bridge.save_blob(self._client),
-            entities=tuple((self._live[n].spec, self._live[n].serial, self._live[n].cause, self._live[n].pose)
-                           for n in self._engine_order)
-            + tuple((lv.spec, lv.serial, lv.cause, lv.pose) for lv in self._live.values() if lv.body is None),
+            slots=tuple((s[1], s[2]) for s in self._slots),
+            entities=tuple((lv.spec, lv.serial, lv.cause, lv.pose) for lv in self._live.values()),
             creation_order=tuple(self._live),
             joints=tuple(self._joint_order),
             gravity=tuple(self.gravity),
@@ -771,7 +872,7 @@ class Simulation:
             + tuple((k, 0.0, c) for k, c in self._press_cause.items() if k not in self._prev_controls),
             last_fired=tuple(self._last_fired.items()),
             flags=tuple(sorted(self._flags, key=repr)),
-            touching=tuple(sorted((self._by_body[a], self._by_body[b]) for a, b in self._touching)),
+            touching=tuple(sorted((self._by_body[a], self._by_body[b], *v) for (a, b), v in self._touching.items())),
             counters=(self._serial, self._spawned, self._start_event),
             wake=(self._wake_all, tuple(sorted(self._wake))),
             ended=(self.terminated, self.truncated, self.outcome),
@@ -783,20 +884,11 @@ class Simulation:
         """Returns to ``snap`` exactly: rebuilds the bodies in engine order, then the engine state."""
         if snap.spec is not self.spec:
             self.set_spec(snap.spec)
-        p.resetSimulation(physicsClientId=self._client)
-        self.gravity = tuple(snap.gravity)
-        bridge.configure(self._client, self.spec.physics, self.gravity)
-        self._live, self._engine_order, self._joint_order, self._constraints = {}, [], [], {}
-        records = {}
-        for spec, serial, cause, pose in snap.entities:
-            lv = self._add_live(spec, cause, pose=pose)
+        self._live = {}
+        bodies = self._rebuild_engine(snap)
+        for spec, serial, cause, pose in snap.entities:  # creation order
+            lv = self._add_live(spec, cause, pose=pose, body=bodies.get(spec.name))
             lv.serial, lv.cause = serial, cause
-            records[spec.name] = lv
-        self._live = {n: records[n] for n in snap.creation_order}
-        for j, part in snap.joints:
-            self._add_joint_part(j, part)
-        bridge.restore_blob(self._client, snap.blob)
-        p.setGravity(*self.gravity, physicsClientId=self._client)
         self.tick, self.episode = snap.tick, snap.episode
         self.variables = dict(snap.variables)
         self.rng = np.random.Generator(np.random.PCG64())
@@ -806,13 +898,59 @@ class Simulation:
         self._last_fired = dict(snap.last_fired)
         self._flags = set(snap.flags)
         ids = {n: lv.body for n, lv in self._live.items()}
-        self._touching = {(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in snap.touching}
+        self._touching = {(min(ids[a], ids[b]), max(ids[a], ids[b])): (imp, seen) for a, b, imp, seen in snap.touching}
         self._serial, self._spawned, self._start_event = snap.counters
         self._wake_all, self._wake, self._touched = snap.wake[0], set(snap.wake[1]), set()
         self.terminated, self.truncated, self.outcome = snap.ended
         self._pending_reset = None
         self._refresh_indices()
         self.log = EventLog(self.log.capacity, snap.next_event_id, snap.events)
+
+    def _rebuild_engine(self, snap: Snapshot) -> dict[str, int]:
+        """Recreates every body and constraint in engine order and loads the blob; name → body id.
+
+        Live entity records keep their Python state; only their body ids are updated.
+        """
+        self._restores += 1
+        if self._restores >= RESTORES_PER_CLIENT:
+            # pybullet keeps ~30 KB per file restore until its client goes away: move to a
+            # fresh client now and then, so memory stays bounded however long a world runs.
+            bridge.disconnect(self._client)
+            self._client = bridge.connect()
+            self._restores = 0
+        else:
+            p.resetSimulation(physicsClientId=self._client)
+        self.gravity = tuple(snap.gravity)
+        bridge.configure(self._client, self.spec.physics, self.gravity)
+        self._slots, self._joint_order, self._constraints = [], [], {}
+        bodies = {}
+        keys = [_physics_key(spec) for spec, _ in snap.slots]
+        i = 0
+        while i < len(keys):  # engine order; runs of identical physics are made in one call
+            run = 1
+            while i + run < len(keys) and keys[i + run] == keys[i]:
+                run += 1
+            for k, body in enumerate(bridge.create_body(self._client, snap.slots[i][0], batch=run)):
+                spec, occupant = snap.slots[i + k]
+                self._slots.append([body, spec, occupant, keys[i + k]])
+                if occupant is None:
+                    bridge.park(self._client, body, i + k)
+                else:
+                    bodies[occupant] = body
+            i += run
+        for name, lv in self._live.items():
+            if lv.body is not None:
+                lv.body = bodies[name]
+        for j, part in snap.joints:
+            self._add_joint_part(j, part, bodies)
+        bridge.restore_blob(self._client, snap.blob)
+        p.setGravity(*self.gravity, physicsClientId=self._client)
+        if self._live:
+            old = self._by_body  # body id → name, as before the rebuild
+            self._touching = {tuple(sorted((bodies[old[a]], bodies[old[b]]))): v for (a, b), v in self._touching.items()}
+            self._touched = set()
+            self._refresh_indices()
+        return bodies
 
     def state_hash(self) -> str:
         """SHA-256 (hex, 16 chars) of the full dynamic state; equal states give equal hashes."""
@@ -836,6 +974,11 @@ def _trigger_kind(ev: Event) -> str:
 
 
 _TRIGGER_OF = {"contact": "collision", "action": "control"}
+
+
+def _physics_key(e: Entity) -> str:
+    """What a body's engine object depends on; bodies with equal keys are interchangeable."""
+    return e.model_dump_json(include={"shape", "static", "mass", "material"})
 
 
 def _swap_remove(seq: list, item: Any) -> None:

@@ -18,7 +18,7 @@ import pybullet as p
 from tqdm import tqdm
 
 from physics.simulation import Simulation
-from worldgen.examples import example, example_script, example_spec, examples
+from worldgen.example_worlds import example, example_script, example_spec, examples
 
 
 def raw_ticks_per_s(name: str, ticks: int, first_action) -> tuple[float, int]:

@@ -16,7 +16,7 @@ EPILOG = "examples:\n  worldgen demo\n  worldgen run bowling --seconds 5 --actio
 
 
 def _open_world(ref: str, seed: int | None = None):
-    from worldgen.examples import example, examples
+    from worldgen.example_worlds import example, examples
     from worldgen.io import load_world
 
     if os.path.exists(ref):
@@ -27,7 +27,7 @@ def _open_world(ref: str, seed: int | None = None):
 
 
 def _spec_of(ref: str):
-    from worldgen.examples import example_spec, examples
+    from worldgen.example_worlds import example_spec, examples
     from worldgen.io import FORMAT, read_json, validate_spec
 
     if os.path.exists(ref):
@@ -118,7 +118,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
-    from worldgen.examples import example, example_script
+    from worldgen.example_worlds import example, example_script
 
     world = example(a.example)
     print(f"== {world.spec.metadata.title}: {world.spec.metadata.description}")
@@ -141,7 +141,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 
 def cmd_examples(a: argparse.Namespace) -> int:
-    from worldgen.examples import example_spec, examples
+    from worldgen.example_worlds import example_spec, examples
 
     for name in examples():
         spec = example_spec(name)

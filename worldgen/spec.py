@@ -25,6 +25,7 @@ stays light.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from typing import Annotated, Any, Literal, Union
@@ -303,7 +304,9 @@ class Control(SpecModel):
     def _known_keys(cls, keys: list[str]) -> list[str]:
         for k in keys:
             if k not in KEY_NAMES:
-                raise ValueError(f"unknown key {k[:20]!r}; valid keys: {', '.join(KEY_NAMES)}")
+                close = difflib.get_close_matches(k[:20], KEY_NAMES, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ValueError(f"unknown key {k[:20]!r}; {hint}valid keys: {', '.join(KEY_NAMES)}")
         return keys
 
     @model_validator(mode="after")
@@ -324,7 +327,7 @@ class Player(SpecModel):
 
     @model_validator(mode="after")
     def _unique_controls(self) -> Player:
-        _check_unique([c.name for c in self.controls], f"player {self.name!r}: control")
+        _check_unique([c.name for c in self.controls], "control", "controls")
         return self
 
 
@@ -610,23 +613,30 @@ class WorldSpec(SpecModel):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> WorldSpec:
-        return cls.model_validate_json(text)
+        """Parses JSON text with the caps and error messages of :func:`worldgen.io.validate_spec`.
+
+        Raises :class:`worldgen.io.SpecError` (a ValueError) naming each bad field.
+        """
+        from worldgen.io import validate_spec  # io imports this module; import late
+
+        return validate_spec(text)
 
     # --------------------------------------------------------- cross-reference checks
 
     @model_validator(mode="after")
     def _cross_references(self) -> WorldSpec:
         names = [e.name for e in self.entities]
-        _check_unique(names, "entity")
-        _check_unique([t.name for t in self.templates], "template")
-        clash = set(names) & {t.name for t in self.templates}
-        if clash:
-            raise ValueError(f"templates and entities share names: {sorted(clash)}")
-        _check_unique([j.name for j in self.joints], "joint")
-        _check_unique([p.name for p in self.players], "player")
-        _check_unique([r.name for r in self.rules], "rule")
-        _check_unique([g.name for g in self.goals], "goal")
-        _check_unique([c.name for c in self.cameras], "camera")
+        _check_unique(names, "entity", "entities")
+        _check_unique([t.name for t in self.templates], "template", "templates")
+        for i, t in enumerate(self.templates):
+            if t.name in names:
+                raise ValueError(f"templates.{i} ({t.name!r}).name: an entity is also called {t.name!r}; "
+                                 "templates and entities need different names")
+        _check_unique([j.name for j in self.joints], "joint", "joints")
+        _check_unique([p.name for p in self.players], "player", "players")
+        _check_unique([r.name for r in self.rules], "rule", "rules")
+        _check_unique([g.name for g in self.goals], "goal", "goals")
+        _check_unique([c.name for c in self.cameras], "camera", "cameras")
         reserved = {"time", "tick"} & set(self.variables)
         if reserved:
             raise ValueError(f"variables: {sorted(reserved)} are built-in names; choose another name")
@@ -641,7 +651,10 @@ class WorldSpec(SpecModel):
         def need(kind: str, value: str, valid: set[str], where: str) -> None:
             if value not in valid:
                 shown = ", ".join(sorted(valid)[:30]) or "(none)"
-                raise ValueError(f"{where}: no {kind} {value!r}; {kind}s: {shown}")
+                close = difflib.get_close_matches(value, sorted(valid), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                plural = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+                raise ValueError(f"{where}: no {kind} {value!r}; {hint}{plural}: {shown}")
 
         for i, c in enumerate(self.cameras):
             if c.follow is not None:
@@ -656,10 +669,10 @@ class WorldSpec(SpecModel):
                     raise ValueError(f"{where}: {end!r} is a sensor or plane and cannot be jointed")
             if by_name[j.child].static and (j.parent == "world" or by_name[j.parent].static):
                 raise ValueError(f"{where}: both ends are static, the joint would do nothing")
-        for p in self.players:
-            for c in p.controls:
+        for pi, p in enumerate(self.players):
+            for ci, c in enumerate(p.controls):
                 if c.target is not None:
-                    where = f"players ({p.name!r}).controls ({c.name!r}).target"
+                    where = f"players.{pi} ({p.name!r}).controls.{ci} ({c.name!r}).target"
                     need("entity", c.target, set(names), where)
                     t = by_name[c.target]
                     if t.sensor and c.apply != "move":
@@ -714,12 +727,14 @@ class WorldSpec(SpecModel):
         return self
 
 
-def _check_unique(names: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for n in names:
+def _check_unique(names: list[str], what: str, section: str) -> None:
+    """Raises naming the second use, e.g. ``entities.4 ('ball').name: ... also entities.1``."""
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
         if n in seen:
-            raise ValueError(f"{what} name {n!r} is used twice; names must be unique")
-        seen.add(n)
+            raise ValueError(f"{section}.{i} ({n!r}).name: {what} name {n!r} is used twice "
+                             f"(also {section}.{seen[n]}); names must be unique")
+        seen[n] = i
 
 
 def json_schema() -> dict[str, Any]:

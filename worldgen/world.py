@@ -105,12 +105,14 @@ class World:
         spec: the world's design.
         seed: seeds the world's one random generator (default ``spec.metadata.seed``).
         trace: the reasoning trace that produced ``spec``, if any.
-        history_every: ticks between the snapshots kept for :meth:`rewind`.
+        history_every: ticks between the snapshots kept for :meth:`rewind` (0: no history,
+            rewind unavailable). A snapshot costs a few milliseconds (see
+            :meth:`physics.Simulation.snapshot`); rewinding replays at most this many ticks.
         history_len: snapshots kept (``history_every × history_len`` ticks of rewind).
     """
 
     def __init__(self, spec: WorldSpec, seed: int | None = None, trace: Any = None, *,
-                 history_every: int = 60, history_len: int = 120) -> None:
+                 history_every: int = 600, history_len: int = 60) -> None:
         self._sim = Simulation(spec, seed)
         self.trace = trace
         self._history_every = history_every
@@ -216,7 +218,7 @@ class World:
             self._actions[self._steps] = actions
         evs = self._sim.step(actions)
         self._steps += 1
-        if self._steps % self._history_every == 0:
+        if self._history_every and self._sim.tick % self._history_every == 0:  # by tick: survives restore
             self._remember()
         if notify and self._callbacks:
             for ev in evs:
@@ -247,6 +249,8 @@ class World:
         """
         if ticks < 0:
             raise ValueError(f"ticks must be ≥ 0, got {ticks}")
+        if not self._history:
+            raise RuntimeError("this world keeps no history (history_every=0); rewind is unavailable")
         target = max(self._steps - ticks, self._history[0][0])
         while self._history and self._history[-1][0] > target:
             self._history.pop()
@@ -285,6 +289,8 @@ class World:
         return Rollout(pos, variables, events, fork.state_hash(), fork.terminated, fork.outcome)
 
     def _remember(self) -> None:
+        if not self._history_every:
+            return
         self._history.append((self._steps, self._sim.snapshot()))
         if self._history:
             oldest = self._history[0][0]
