@@ -131,8 +131,9 @@ def create_joint_part(client: int, j: Joint, part: int, parent_body: int, child_
 
 
 def park(client: int, body: int, slot: int) -> None:
-    """Puts an unused body out of the way: far below the world, one kilometre apart, asleep."""
-    p.resetBasePositionAndOrientation(body, [1000.0 * slot, 0.0, -1.0e4], [0, 0, 0, 1], physicsClientId=client)
+    """Puts an unused body out of the way: far above the world (planes fill everything below
+    them), one kilometre apart, asleep."""
+    p.resetBasePositionAndOrientation(body, [1000.0 * slot, 0.0, 1.0e4], [0, 0, 0, 1], physicsClientId=client)
     p.resetBaseVelocity(body, [0, 0, 0], [0, 0, 0], physicsClientId=client)
     p.changeDynamics(body, -1, activationState=p.ACTIVATION_STATE_ENABLE_SLEEPING | p.ACTIVATION_STATE_SLEEP,
                      physicsClientId=client)
@@ -178,6 +179,20 @@ def rotate(q: tuple[float, float, float, float], v: tuple[float, float, float]) 
     # t = 2 * cross(q.xyz, v); v' = v + w * t + cross(q.xyz, t)
     tx, ty, tz = 2 * (y * vz - z * vy), 2 * (z * vx - x * vz), 2 * (x * vy - y * vx)
     return (vx + w * tx + y * tz - z * ty, vy + w * ty + z * tx - x * tz, vz + w * tz + x * ty - y * tx)
+
+
+def reach(shape) -> float:
+    """Radius (m) of a sphere about the shape's centre that contains the whole shape."""
+    t = shape.type
+    if t == "box":
+        return math.sqrt(sum((s / 2) ** 2 for s in shape.size))
+    if t == "sphere":
+        return shape.radius
+    if t == "cylinder":
+        return math.sqrt(shape.radius ** 2 + (shape.height / 2) ** 2)
+    if t == "capsule":
+        return shape.radius + shape.height / 2
+    return math.inf
 
 
 def inside(shape, center, q, point) -> bool:

@@ -42,6 +42,7 @@ MOVING_SPEED = 0.05  # m/s: faster is "moving", slower "resting"
 WAKE_SPEED = 0.02  # m/s and rad/s below which a body is treated as at rest by the detectors
 WAKE_SPIN = 0.2
 RESTORES_PER_CLIENT = 64
+GLOBAL_QUERY_AT = 6  # bodies in motion from which one query of every contact beats one query each
 KNOCK_RATIO = 4.0  # a touching pair whose impulse jumps by more than this is a new contact
 
 Actions = Mapping[str, Mapping[str, float]] | None
@@ -406,58 +407,59 @@ class Simulation:
 
         A *knock* is a pair already touching whose impulse jumps to over
         :data:`KNOCK_RATIO` times what it was (a cradle ball struck through its neighbour).
-        Only moving bodies are queried, but a body struck in this step is queried in the
-        same step and the rest of the tick, so a blow passed along a row of resting bodies
-        keeps its causes.
+        With few bodies in motion only those are queried, and a body struck in this step is
+        queried in the same step and the rest of the tick, so a blow passed along a row of
+        resting bodies keeps its causes; with many in motion one query reads every contact.
         A pair counts as touching until it has been apart for a whole tick, so a body
         pressed against a wall does not log a contact on every bounce.
         """
         client, tick = self._client, self.tick
         old = self._touching
         sub_dt = self.spec.physics.timestep / self.spec.physics.substeps
-        live, by_body = self._live, self._by_body
-        threshold = self.spec.physics.contact_impulse
-        g = math.sqrt(sum(c * c for c in self.gravity))
+        hits: list = []
         forces: dict[tuple[int, int], float] = {}
-        queue, queued, done = list(moving), set(moving), set()
-        hits = []
-        i = 0
-        while i < len(queue):
-            body = queue[i]
-            i += 1
-            mine: dict[tuple[int, int], float] = {}
-            for c in p.getContactPoints(bodyA=body, physicsClientId=client):
-                other, f = c[2], c[9]
-                if f <= 0.0 or other in done:
-                    continue  # no push, or already counted from the other body's side
-                key = (body, other) if body < other else (other, body)
-                mine[key] = mine.get(key, 0.0) + f
-            for key, f in mine.items():
-                forces[key] = f
-                impulse = f * sub_dt
+        if len(moving) >= GLOBAL_QUERY_AT:
+            live_bodies = self._by_body
+            for c in p.getContactPoints(physicsClientId=client):
+                f = c[9]
+                if f > 0.0:
+                    a, b = c[1], c[2]
+                    if a in live_bodies and b in live_bodies:  # not parked bodies
+                        key = (a, b) if a < b else (b, a)
+                        forces[key] = forces.get(key, 0.0) + f
+            last = tick - 1
+            for key, f in forces.items():
                 before = old.get(key)
-                if before is not None and before[1] >= tick - 1 and impulse <= KNOCK_RATIO * before[0]:
-                    continue  # still touching, no knock
-                a, b = by_body.get(key[0]), by_body.get(key[1])
-                if a is None or b is None:
-                    continue
-                la, lb = live[a], live[b]
-                # Twice the impulse of resting weight: a body merely settling is not an event.
-                m = min((lv.spec.mass for lv in (la, lb) if not lv.spec.static), default=0.0)
-                if impulse < max(threshold, 2.0 * m * g * sub_dt) and not self._rule_pair(a, b, impulse):
-                    continue
-                if la.serial > lb.serial:
-                    la, lb = lb, la
-                hits.append((la.serial, lb.serial, la, lb, impulse))
-                other = key[1] if key[0] == body else key[0]
-                if other not in queued and other in self._dynamic_set:
-                    queue.append(other)
-                    queued.add(other)
-            done.add(body)
-        moving.extend(queue[len(moving):])  # struck bodies stay queried for the rest of the tick
+                if before is None or before[1] < last or f * sub_dt > KNOCK_RATIO * before[0]:
+                    self._judge(key, f * sub_dt, old, hits)
+            queried = None
+        else:
+            queue, queued, done = list(moving), set(moving), set()
+            i = 0
+            while i < len(queue):
+                body = queue[i]
+                i += 1
+                mine: dict[tuple[int, int], float] = {}
+                for c in p.getContactPoints(bodyA=body, physicsClientId=client):
+                    other, f = c[2], c[9]
+                    if f <= 0.0 or other in done:
+                        continue  # no push, or already counted from the other body's side
+                    key = (body, other) if body < other else (other, body)
+                    mine[key] = mine.get(key, 0.0) + f
+                for key, f in mine.items():
+                    forces[key] = f
+                    if self._judge(key, f * sub_dt, old, hits):
+                        other = key[1] if key[0] == body else key[0]
+                        if other not in queued and other in self._dynamic_set:
+                            queue.append(other)
+                            queued.add(other)
+                done.add(body)
+            moving.extend(queue[len(moving):])  # struck bodies stay queried for the rest of the tick
+            queried = queued
         now = {k: (f * sub_dt, tick) for k, f in forces.items()}
         for k, v in old.items():
-            if k not in now and (v[1] >= tick - 1 or (k[0] not in queued and k[1] not in queued)):
+            if k not in now and (v[1] >= tick - 1 or (queried is not None and k[0] not in queried
+                                                       and k[1] not in queried)):
                 now[k] = v
         self._touching = now
         if not hits:
@@ -471,6 +473,26 @@ class Simulation:
                                  impulse=impulse)
             if not struck.spec.static and struck.cause < striker.cause:
                 struck.cause = ev.id
+
+    def _judge(self, key: tuple[int, int], impulse: float, old: dict, hits: list) -> bool:
+        """Whether a pair's contact this step is an event (new or a knock); appends it to ``hits``."""
+        before = old.get(key)
+        if before is not None and before[1] >= self.tick - 1 and impulse <= KNOCK_RATIO * before[0]:
+            return False  # still touching, no knock
+        a, b = self._by_body.get(key[0]), self._by_body.get(key[1])
+        if a is None or b is None:
+            return False
+        la, lb = self._live[a], self._live[b]
+        # Twice the impulse of resting weight: a body merely settling is not an event.
+        sub_dt = self.spec.physics.timestep / self.spec.physics.substeps
+        g = math.sqrt(self.gravity[0] ** 2 + self.gravity[1] ** 2 + self.gravity[2] ** 2)
+        m = min((lv.spec.mass for lv in (la, lb) if not lv.spec.static), default=0.0)
+        if impulse < max(self.spec.physics.contact_impulse, 2.0 * m * g * sub_dt) and not self._rule_pair(a, b, impulse):
+            return False
+        if la.serial > lb.serial:
+            la, lb = lb, la
+        hits.append((la.serial, lb.serial, la, lb, impulse))
+        return True
 
     def _rule_pair(self, a: str, b: str, impulse: float) -> bool:
         ta, tb = self._live[a].spec.tags, self._live[b].spec.tags
@@ -556,7 +578,14 @@ class Simulation:
 
     def _inside(self, zone: str, name: str) -> bool:
         zpos, zorn = self.pose(zone)
-        return bridge.inside(self._live[zone].spec.shape, zpos, zorn, self.pose(name)[0])
+        pos = self.pose(name)[0]
+        r = self._reach.get(zone)
+        if r is None:
+            r = self._reach[zone] = bridge.reach(self._live[zone].spec.shape)
+        dx, dy, dz = pos[0] - zpos[0], pos[1] - zpos[1], pos[2] - zpos[2]
+        if dx * dx + dy * dy + dz * dz > r * r:  # outside the zone's bounding sphere
+            return False
+        return bridge.inside(self._live[zone].spec.shape, zpos, zorn, pos)
 
     # ------------------------------------------------------------------ rules
 
@@ -806,6 +835,7 @@ class Simulation:
         self._by_tag = by_tag
         self._dynamic_bodies = [s[0] for s in self._slots if s[2] is not None and not s[1].static]
         self._dynamic_set = set(self._dynamic_bodies)
+        self._reach: dict[str, float] = {}  # zone name → bounding-sphere radius (m)
         moved = {c.target for c in self._controls.values() if c.apply == "move"}
         self._kinematic_bodies = [lv.body for n, lv in self._live.items()
                                   if n in moved and lv.body is not None and lv.spec.static]
