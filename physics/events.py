@@ -41,14 +41,14 @@ class Event:
 
     def __str__(self) -> str:
         who = "→".join(self.subjects)
+        d = self.data
+        if self.kind == "rule":
+            return f"#{self.id} tick {self.tick} rule {d.get('rule')!r}" + (f" on {who}" if who else "")
         bits = [f"#{self.id}", f"tick {self.tick}", self.kind]
         if who:
             bits.append(who)
-        d = self.data
         if self.kind == "contact":
             bits.append(f"(impulse {d.get('impulse', 0):.3g} N·s)")
-        elif self.kind == "rule":
-            bits.append(f"rule {d.get('rule')!r}")
         elif self.kind == "variable":
             bits.append(f"{d.get('var')} {_num(d.get('old'))} → {_num(d.get('new'))}")
         elif self.kind == "action":
@@ -142,5 +142,5 @@ class EventLog:
 
 
 def format_chain(chain: list[Event]) -> str:
-    """A readable 'why' chain: the event, then each cause indented below it."""
-    return "\n".join(("  " * i + ("← " if i else "") + str(ev)) for i, ev in enumerate(chain))
+    """A readable 'why' chain: the event, then each cause on its own line below it."""
+    return "\n".join((f"  ← {ev}" if i else str(ev)) for i, ev in enumerate(chain))

@@ -74,6 +74,38 @@ def run(worlds: list[str], ticks: int, runs: int) -> list[dict]:
     return rows
 
 
+def time_ops(name: str = "bowling", runs: int = 5) -> list[dict]:
+    """Median milliseconds of the time-travel operations on an example mid-game."""
+    import os
+    import tempfile
+
+    from worldgen.io import load_world
+
+    world = example(name)
+    for actions in _lead_in(name):
+        world.step(actions)
+    world.step(None, ticks=120)
+    path = os.path.join(tempfile.mkdtemp(), "w.json")
+    ops = {
+        "snapshot()": lambda: world.snapshot(),
+        "restore(snapshot)": lambda snap=world.snapshot(): world.restore(snap),
+        "predict(ticks=60)": lambda: world.predict(None, ticks=60),
+        "rewind(120) (replays ≤ 600 ticks)": lambda: (world.step(None, ticks=120), world.rewind(120)),
+        "save(path)": lambda: world.save(path),
+        "load(path) (validates the blob in a child)": lambda: load_world(path).close(),
+    }
+    rows = []
+    for label, fn in ops.items():
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1e3)
+        rows.append({"operation": label, "world": name, "median_ms": statistics.median(times)})
+    world.close()
+    return rows
+
+
 def table(rows: list[dict]) -> str:
     out = ["| world | bodies | events logged | raw pybullet ticks/s | worldgen ticks/s | ratio |", "|---|---|---|---|---|---|"]
     for r in rows:
@@ -91,4 +123,12 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> None:
     rows = run(args.world or examples(), args.ticks, args.runs)
-    print(json.dumps(rows, indent=2) if args.json else table(rows))
+    ops = time_ops(runs=args.runs) if not args.world else []
+    if args.json:
+        print(json.dumps({"ticks": rows, "operations": ops}, indent=2))
+        return
+    print(table(rows))
+    if ops:
+        print("\n| operation (bowling, mid-game) | median ms |\n|---|---|")
+        for r in ops:
+            print(f"| {r['operation']} | {r['median_ms']:.1f} |")
