@@ -165,6 +165,11 @@ class Simulation:
         return self.tick * self.spec.physics.timestep
 
     @property
+    def client(self) -> int:
+        """The pybullet client id (changes when a snapshot or restore rebuilds the engine)."""
+        return self._client
+
+    @property
     def entity_names(self) -> list[str]:
         return list(self._live)
 

@@ -390,6 +390,35 @@ class World:
 
         return validate_spec({**self.spec.model_dump(), **sections})
 
+    # ------------------------------------------------------------------ views
+
+    #: Styles :meth:`render` draws. The trained restyler adds more (see the renderer package).
+    STYLES = ("albedo",)
+
+    def render(self, size: tuple[int, int] = (256, 256), style: str = "albedo",
+               camera: str | None = None) -> np.ndarray:
+        """The world seen from ``camera`` as a uint8 (H, W, 3) image.
+
+        ``albedo`` is each entity's flat colour from its appearance (exact, ≈1 ms at 64²).
+        """
+        if style not in self.STYLES:
+            raise ValueError(f"unknown style {style!r}; styles: {', '.join(self.STYLES)}")
+        return self._raster().render(size, camera).albedo
+
+    def gbuffer(self, size: tuple[int, int] = (256, 256), camera: str | None = None) -> dict[str, np.ndarray]:
+        """Per-pixel buffers: ``albedo`` uint8 (H, W, 3), ``depth`` float32 metres,
+        ``segmentation`` int32 (index into ``entity_names``, -1 background)."""
+        f = self._raster().render(size, camera)
+        return {"albedo": f.albedo, "depth": f.depth, "segmentation": f.segmentation,
+                "entity_names": np.asarray(f.names)}
+
+    def _raster(self):
+        if getattr(self, "_rasterizer", None) is None:
+            from renderer.raster import Rasterizer
+
+            self._rasterizer = Rasterizer(self._sim)
+        return self._rasterizer
+
     # ------------------------------------------------------------------ files
 
     def save(self, path: str) -> None:
