@@ -33,6 +33,12 @@ _EXPORTS = {
     "check_world": "physics.check",
     "Event": "physics.events",
     "Snapshot": "physics.simulation",
+    "make_env": "worldgen.envs",
+    "WorldEnv": "worldgen.envs",
+    "make_parallel_env": "worldgen.multiagent",
+    "WorldParallelEnv": "worldgen.multiagent",
+    "register_envs": "worldgen.envs",
+    "WorldDistribution": "worldgen.distribution",
 }
 
 __all__ = [*_EXPORTS, "load", "create", "__version__"]

@@ -214,7 +214,7 @@ class World:
         return StepResult(events, dict(s.variables), s.terminated, s.truncated, s.outcome, s.tick)
 
     def _advance(self, actions: Actions, notify: bool) -> list[Event]:
-        if actions:
+        if actions and self._history_every:  # kept only for rewind's replay
             self._actions[self._steps] = actions
         evs = self._sim.step(actions)
         self._steps += 1
