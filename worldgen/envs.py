@@ -220,6 +220,51 @@ def player_controls(spec: WorldSpec, player: str | None) -> tuple[str, tuple[Con
                      f"(no player has a control); add a player with controls to its spec")
 
 
+class StateReader:
+    """Reads the ``state`` observation of a world: the one layout envs and datasets share.
+
+    For every non-static, non-sensor entity of the spec (then every template, standing for
+    its newest spawned copy): position (3), orientation quaternion (4), linear velocity (3),
+    angular velocity (3), exists flag (1); then every variable; then time. ``layout`` names
+    each entry (``ball.x`` ... ``score`` ... ``time``).
+    """
+
+    def __init__(self, spec: WorldSpec) -> None:
+        self.variable_names = list(spec.variables)
+        self.bodies = [e.name for e in spec.entities if not e.static and not e.sensor]
+        self.template_bodies = [t.name for t in spec.templates if not t.static and not t.sensor]
+        self._spawn_re = (re.compile(r"^(" + "|".join(map(re.escape, self.template_bodies)) + r")_\d+$")
+                          if self.template_bodies else None)
+        self._spec_names = {e.name for e in spec.entities}
+        self.layout = [f"{n}.{f}" for n in (*self.bodies, *self.template_bodies) for f in BODY_FIELDS]
+        self.layout += [*self.variable_names, "time"]
+
+    def __call__(self, sim) -> np.ndarray:
+        live = sim.entity_names
+        live_set = set(live)
+        newest: dict[str, str] = {}
+        if self._spawn_re is not None:
+            for name in live:  # creation order: the last match is the newest copy
+                m = self._spawn_re.match(name)
+                if m and name not in self._spec_names:
+                    newest[m.group(1)] = name
+        out = np.zeros(len(self.layout), dtype=np.float64)
+        k = 0
+        for name in (*self.bodies, *(newest.get(t) for t in self.template_bodies)):
+            if name is not None and name in live_set:
+                pos, orn = sim.pose(name)
+                lin, ang = sim.velocity(name)
+                out[k:k + 13] = (*pos, *orn, *lin, *ang)
+                out[k + 13] = 1.0
+            k += 14
+        variables = sim.variables
+        for name in self.variable_names:
+            out[k] = variables.get(name, 0.0)
+            k += 1
+        out[k] = sim.time
+        return out.astype(np.float32)
+
+
 class WorldCore:
     """What the single- and multi-agent environments share: the world, its observations, rewards."""
 
@@ -243,13 +288,10 @@ class WorldCore:
         self.size = check_size(size)
         if camera is not None and camera not in {c.name for c in spec.cameras}:
             raise ValueError(f"no camera {camera!r}; cameras: {', '.join(c.name for c in spec.cameras) or '(none)'}")
-        self.variable_names = list(spec.variables)
-        self.bodies = [e.name for e in spec.entities if not e.static and not e.sensor]
-        self.template_bodies = [t.name for t in spec.templates if not t.static and not t.sensor]
-        self._spawn_re = (re.compile(r"^(" + "|".join(map(re.escape, self.template_bodies)) + r")_\d+$")
-                          if self.template_bodies else None)
-        self.layout = [f"{n}.{f}" for n in (*self.bodies, *self.template_bodies) for f in BODY_FIELDS]
-        self.layout += [*self.variable_names, "time"]
+        self._reader = StateReader(spec)
+        self.variable_names = self._reader.variable_names
+        self.bodies, self.template_bodies = self._reader.bodies, self._reader.template_bodies
+        self.layout = self._reader.layout
         # stable ids for obs="gbuffer" segmentation: spec entities, then templates (their copies)
         self.segmentation_names = [e.name for e in spec.entities] + [t.name for t in spec.templates]
         self._seg_id = {n: i for i, n in enumerate(self.segmentation_names)}
@@ -280,30 +322,7 @@ class WorldCore:
         return self.gbuffer()
 
     def state(self) -> np.ndarray:
-        sim = self.world.simulation
-        live = sim.entity_names
-        live_set = set(live)
-        newest: dict[str, str] = {}
-        if self._spawn_re is not None:
-            for name in live:  # creation order: the last match is the newest copy
-                m = self._spawn_re.match(name)
-                if m and name not in self._spec_names:
-                    newest[m.group(1)] = name
-        out = np.zeros(len(self.layout), dtype=np.float64)
-        k = 0
-        for name in (*self.bodies, *(newest.get(t) for t in self.template_bodies)):
-            if name is not None and name in live_set:
-                pos, orn = sim.pose(name)
-                lin, ang = sim.velocity(name)
-                out[k:k + 13] = (*pos, *orn, *lin, *ang)
-                out[k + 13] = 1.0
-            k += 14
-        variables = sim.variables
-        for name in self.variable_names:
-            out[k] = variables.get(name, 0.0)
-            k += 1
-        out[k] = sim.time
-        return out.astype(np.float32)
+        return self._reader(self.world.simulation)
 
     def gbuffer(self) -> dict[str, np.ndarray]:
         g = self.world.gbuffer(self.size, camera=self.camera)

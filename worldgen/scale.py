@@ -39,7 +39,6 @@ import numpy as np
 __all__ = ["Trajectory", "run_job", "rollouts", "write_dataset", "read_dataset", "generate_dataset",
            "ensure_ray", "state_layout", "action_layout"]
 
-BODY_FIELDS = ("x", "y", "z", "qx", "qy", "qz", "qw", "vx", "vy", "vz", "wx", "wy", "wz", "exists")
 BUTTON_PRESS_P = 0.1  # the random policy presses each button on this share of steps
 FORMAT = "worldgen.trajectories/1"
 
@@ -117,50 +116,15 @@ def _design(design: Any, seed: int) -> tuple[Any, Any, str, str | None]:
 
 
 def state_layout(spec: Any) -> list[str]:
-    """Names of the state vector's entries (``ball.x`` ... ``score`` ... ``time``)."""
-    bodies = [e.name for e in spec.entities if not e.static and not e.sensor]
-    bodies += [t.name for t in spec.templates if not t.static and not t.sensor]
-    return [f"{n}.{f}" for n in bodies for f in BODY_FIELDS] + [*spec.variables, "time"]
+    """Names of the state vector's entries (``ball.x`` ... ``score`` ... ``time``), as in ``WorldEnv``."""
+    from worldgen.envs import StateReader
+
+    return StateReader(spec).layout
 
 
 def action_layout(spec: Any) -> list[tuple[str, str]]:
     """(player, control) of each entry of the action vector."""
     return [(pl.name, c.name) for pl in spec.players for c in pl.controls]
-
-
-class _StateReader:
-    def __init__(self, spec: Any) -> None:
-        self.bodies = [e.name for e in spec.entities if not e.static and not e.sensor]
-        self.templates = [t.name for t in spec.templates if not t.static and not t.sensor]
-        self.spawn = (re.compile(r"^(" + "|".join(map(re.escape, self.templates)) + r")_\d+$")
-                      if self.templates else None)
-        self.variables = list(spec.variables)
-        self.size = 14 * (len(self.bodies) + len(self.templates)) + len(self.variables) + 1
-
-    def __call__(self, world: Any) -> np.ndarray:
-        sim = world.simulation
-        live = sim.entity_names
-        live_set = set(live)
-        newest: dict[str, str] = {}
-        if self.spawn is not None:
-            for name in live:  # creation order: the last match is the newest copy
-                m = self.spawn.match(name)
-                if m:
-                    newest[m.group(1)] = name
-        out = np.zeros(self.size, dtype=np.float64)
-        k = 0
-        for name in (*self.bodies, *(newest.get(t) for t in self.templates)):
-            if name is not None and name in live_set:
-                pos, orn = sim.pose(name)
-                lin, ang = sim.velocity(name)
-                out[k:k + 13] = (*pos, *orn, *lin, *ang)
-                out[k + 13] = 1.0
-            k += 14
-        for name in self.variables:
-            out[k] = sim.variables.get(name, 0.0)
-            k += 1
-        out[k] = sim.time
-        return out.astype(np.float32)
 
 
 # ---------------------------------------------------------------------------- policies
@@ -238,10 +202,16 @@ def run_job(design: Any, seed: int, steps: int, policy: Policy = "random", frame
         raise ValueError(f"policy must be 'random', 'script' or a callable, got {policy!r}")
     controls = action_layout(spec)
     kind_index = {k: i for i, k in enumerate(EVENT_KINDS)}
-    read = _StateReader(layout_spec)
+    from worldgen.envs import StateReader
+
+    reader = StateReader(layout_spec)
+
+    def read(world: Any) -> np.ndarray:
+        return reader(world.simulation)
+
     world = World(spec, seed, history_every=0)
     try:
-        D, A = read.size, len(controls)
+        D, A = len(reader.layout), len(controls)
         states = np.zeros((steps, D), np.float32)
         next_states = np.zeros((steps, D), np.float32)
         actions = np.zeros((steps, A), np.float32)
