@@ -8,7 +8,7 @@ Usage (from the repository root; about 6–8 minutes on 2 CPU cores)::
 It evaluates a random policy over ``--eval-episodes`` episodes with fixed seeds, trains PPO
 (MlpPolicy, CPU, 2 torch threads, 2 environments in subprocesses) until ``--timesteps``
 or ``--budget`` seconds, evaluates the trained policy on the same seeds, prints a JSON
-summary and draws a learning curve (``--out``, default ``docs/ppo_bowling.png``). The left
+summary and draws a learning curve (``--out``, default ``docs/ppo_learning.png``). The left
 panel of the figure shows why bowling is a poor task for this test: a random policy
 already scores more than half the pins, so no policy can score twice as much.
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-episodes", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-envs", type=int, default=2)
-    ap.add_argument("--out", default="docs/ppo_bowling.png", help="learning-curve PNG")
+    ap.add_argument("--out", default="docs/ppo_learning.png", help="learning-curve PNG")
     ap.add_argument("--json", default=None, help="also write the summary here")
     ap.add_argument("--no-bowling-panel", action="store_true", help="skip the bowling random-baseline panel")
     args = ap.parse_args(argv)
