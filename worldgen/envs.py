@@ -269,7 +269,7 @@ class WorldCore:
     """What the single- and multi-agent environments share: the world, its observations, rewards."""
 
     def __init__(self, spec: WorldSpec, obs: str, frame_skip: int, camera: str | None,
-                 size: tuple[int, int]) -> None:
+                 size: tuple[int, int], layout_spec: WorldSpec | None = None) -> None:
         if obs not in OBS_MODES:
             raise ValueError(f"unknown obs {obs!r}; observation modes: {', '.join(OBS_MODES)}")
         if obs == "restyled":
@@ -288,7 +288,7 @@ class WorldCore:
         self.size = check_size(size)
         if camera is not None and camera not in {c.name for c in spec.cameras}:
             raise ValueError(f"no camera {camera!r}; cameras: {', '.join(c.name for c in spec.cameras) or '(none)'}")
-        self._reader = StateReader(spec)
+        self._reader = StateReader(layout_spec or spec)  # levels of a distribution share the design's layout
         self.variable_names = self._reader.variable_names
         self.bodies, self.template_bodies = self._reader.bodies, self._reader.template_bodies
         self.layout = self._reader.layout
@@ -469,7 +469,14 @@ class WorldEnv(gymnasium.Env):
                  camera: str | None = None, size: tuple[int, int] = (64, 64), seed: int | None = None,
                  player: str | None = None, prompt: str | None = None) -> None:
         super().__init__()
-        spec = resolve_spec(world, prompt)
+        from worldgen.distribution import WorldDistribution
+
+        self._dist = world if isinstance(world, WorldDistribution) else None
+        if self._dist is not None:  # Procgen-style: every reset draws a level of the distribution
+            self._level = next(iter(self._dist.levels))
+            spec = self._dist.level(self._level)
+        else:
+            spec = resolve_spec(world, prompt)
         if action not in ACTION_MODES:
             raise ValueError(f"unknown action {action!r}; action modes: {', '.join(ACTION_MODES)}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -479,7 +486,9 @@ class WorldEnv(gymnasium.Env):
             raise ValueError(f"max_episode_steps must be ≥ 1 or None, got {max_episode_steps!r}")
         name, controls = player_controls(spec, player)
         self._actions = ActionMap(name, controls, action)
-        self._core = WorldCore(spec, obs, frame_skip, camera, size)
+        self._core_args = (obs, frame_skip, camera, size)
+        self._reward_arg = reward
+        self._core = WorldCore(spec, *self._core_args, layout_spec=self._dist.design if self._dist else None)
         self._reward = self._core.reward_fn(reward, default_player=name)
         self.player = name
         self.render_mode = render_mode
@@ -525,6 +534,13 @@ class WorldEnv(gymnasium.Env):
         if seed is None and self._seed is not None:
             seed, self._seed = self._seed, None
         super().reset(seed=seed)
+        if self._dist is not None:
+            level = self._dist.sample_level(self.np_random)
+            if level != self._level:
+                self._core.close()
+                self._core = WorldCore(self._dist.level(level), *self._core_args, layout_spec=self._dist.design)
+                self._reward = self._core.reward_fn(self._reward_arg, default_player=self.player)
+                self._level = level
         world_seed = int(self.np_random.integers(0, 2**31 - 1))
         self._core.world.reset(world_seed)
         self._steps = 0
@@ -561,7 +577,10 @@ class WorldEnv(gymnasium.Env):
 
     def _info(self) -> dict[str, Any]:
         w = self._core.world
-        return {"variables": dict(w.simulation.variables), "tick": w.tick, "outcome": w.outcome}
+        info = {"variables": dict(w.simulation.variables), "tick": w.tick, "outcome": w.outcome}
+        if self._dist is not None:
+            info["level"] = self._level
+        return info
 
     def __repr__(self) -> str:
         return (f"WorldEnv({self._core.spec.metadata.title!r}, obs={self._core.obs_mode!r}, "

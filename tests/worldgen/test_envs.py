@@ -380,3 +380,24 @@ def test_registration_is_light_and_works_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("(31,)")
+
+
+def test_env_over_a_distribution_draws_levels_on_reset():
+    """Procgen-style: each reset plays a level of the distribution, with one observation layout."""
+    from worldgen.distribution import WorldDistribution
+
+    dist = WorldDistribution("push_crate", num_levels=50, start_level=0)
+    env = make_env(dist, obs="state", frame_skip=10)
+    levels, starts = [], []
+    for seed in range(6):
+        obs, info = env.reset(seed=seed)
+        assert env.observation_space.contains(obs)
+        levels.append(info["level"])
+        starts.append(tuple(np.round(obs[:3], 6)))  # the first body's position differs between levels
+        env.step(env.action_space.sample())
+    assert all(0 <= lv < 50 for lv in levels)
+    assert len(set(levels)) > 1 and len(set(starts)) > 1
+    again = make_env(dist, obs="state", frame_skip=10)
+    assert again.reset(seed=3)[1]["level"] == levels[3]
+    env.close()
+    again.close()
