@@ -255,12 +255,15 @@ class Simulation:
 
     # ------------------------------------------------------------------ stepping
 
-    def step(self, actions: Actions = None) -> list[Event]:
-        """Advances one tick; returns the events that happened during it."""
+    def step(self, actions: Actions = None, *, values: dict[tuple[str, str], float] | None = None) -> list[Event]:
+        """Advances one tick; returns the events that happened during it.
+
+        ``values`` is ``read_actions(actions)`` when the caller validated already (it then wins).
+        """
         first = self.log.next_id
         self.tick += 1
         self._work = 0
-        forces = self._apply_controls(self.read_actions(actions))
+        forces = self._apply_controls(values if values is not None else self.read_actions(actions))
         ph = self.spec.physics
         moving = self._moving_bodies() if self._dynamic_bodies else []
         for _ in range(ph.substeps):

@@ -206,17 +206,17 @@ class World:
         """Advances ``ticks`` ticks applying ``actions`` (``{player: {control: value}}``) on each."""
         if ticks < 0:
             raise ValueError(f"ticks must be ≥ 0, got {ticks}")
-        self._sim.read_actions(actions)  # validate once, before anything moves
+        values = self._sim.read_actions(actions)  # validate once, before anything moves
         events: list[Event] = []
         for _ in range(ticks):
-            events.extend(self._advance(actions, notify=True))
+            events.extend(self._advance(actions, notify=True, values=values))
         s = self._sim
         return StepResult(events, dict(s.variables), s.terminated, s.truncated, s.outcome, s.tick)
 
-    def _advance(self, actions: Actions, notify: bool) -> list[Event]:
+    def _advance(self, actions: Actions, notify: bool, values=None) -> list[Event]:
         if actions and self._history_every:  # kept only for rewind's replay
             self._actions[self._steps] = actions
-        evs = self._sim.step(actions)
+        evs = self._sim.step(actions, values=values)
         self._steps += 1
         if self._history_every and self._sim.tick % self._history_every == 0:  # by tick: survives restore
             self._remember()
