@@ -143,7 +143,7 @@ class Simulation:
         for j in self.spec.joints:
             self._add_joint(j)
         self._refresh_indices()
-        self._fire_start(start)
+        self._run_rules(start.id)  # start rules
         return start
 
     def close(self) -> None:
@@ -196,17 +196,6 @@ class Simulation:
         if lv.body is None:
             return (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)
         return p.getBaseVelocity(lv.body, physicsClientId=self._client)
-
-    def contacts(self) -> list[tuple[str, str, float]]:
-        """Pairs touching after the last solver step: (name a, name b, normal force in N)."""
-        out: dict[tuple[str, str], float] = {}
-        for c in p.getContactPoints(physicsClientId=self._client):
-            a, b = self._by_body.get(c[1]), self._by_body.get(c[2])
-            if a is None or b is None:
-                continue
-            key = (a, b) if self._live[a].serial < self._live[b].serial else (b, a)
-            out[key] = out.get(key, 0.0) + c[9]
-        return [(a, b, f) for (a, b), f in out.items()]
 
     # StateView for expressions ------------------------------------------------
 
@@ -596,9 +585,6 @@ class Simulation:
         return bridge.inside(self._live[zone].spec.shape, zpos, zorn, pos)
 
     # ------------------------------------------------------------------ rules
-
-    def _fire_start(self, start: Event) -> None:
-        self._run_rules(start.id)
 
     def _run_rules(self, first: int) -> None:
         """Feeds every event since ``first`` (and those the rules cause) through the rules, in id order."""
