@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 EPILOG = "examples:\n  worldgen demo\n  worldgen run bowling --seconds 5 --actions throw.jsonl\n  worldgen check world.json"
@@ -162,13 +163,24 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
 def cmd_create(a: argparse.Namespace) -> int:
     import worldgen
+    from reasoner import ReasonerError
 
     try:
-        world = worldgen.create(a.prompt, seed=a.seed)
-    except NotImplementedError as e:
+        reasoner = a.reasoner
+        if reasoner != "builtin":
+            from reasoner.lm import from_config
+
+            reasoner = from_config(reasoner)
+        world = worldgen.create(a.prompt, seed=a.seed, images=a.images or (), reasoner=reasoner)
+    except ReasonerError as e:
         print(f"worldgen: {e}", file=sys.stderr)
         return 2
-    if world.trace is not None:
+    except ValueError as e:
+        print(f"worldgen: {e}", file=sys.stderr)
+        return 2
+    if a.trace_json:
+        Path(a.trace_json).write_text(world.trace.to_json())
+    if not a.quiet:
         print(world.trace)
     world.save(a.output)
     print(f"saved {a.output}")
@@ -215,10 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_arguments(s)
     s.set_defaults(fn=cmd_bench)
 
-    s = sub.add_parser("create", help="build a world from a prompt (needs the reasoner)")
-    s.add_argument("prompt")
-    s.add_argument("-o", "--output", default="world.json")
-    s.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("create", help="build a verified world from a prompt and print the reasoning trace",
+                       description="Reason a prompt (and optional images) into a world, verify it by simulating it, "
+                                   "print the reasoning trace and save the world.")
+    s.add_argument("prompt", help='e.g. "a bowling alley with ten pins; the score counts fallen pins"')
+    s.add_argument("-o", "--output", default="world.json", help="where to save the world (default: world.json)")
+    s.add_argument("--seed", type=int, default=0, help="layout seed: same prompt + seed, same world")
+    s.add_argument("--images", nargs="+", metavar="IMAGE",
+                   help="reference images (palette, style) or top-down layout sketches (docs/sketches.md)")
+    s.add_argument("--reasoner", default="builtin",
+                   help='"builtin" (default), "lm:/path/to/model-folder" or "http://host:port/v1#model" '
+                        "(docs/lm-backend.md)")
+    s.add_argument("--trace-json", metavar="FILE", help="also write the trace as JSON")
+    s.add_argument("-q", "--quiet", action="store_true", help="do not print the trace")
     s.set_defaults(fn=cmd_create)
     return ap
 

@@ -164,7 +164,7 @@ def _hold(start: int, stop: int, actions: dict) -> dict[int, dict]:
 _DOMINO = (0.02, 0.1, 0.2)  # thickness (along the chain), width, height (m)
 
 
-def _domino_path(n: int, spacing: float, straight: float, radius: float) -> list[tuple[float, float, float]]:
+def domino_path(n: int, spacing: float, straight: float, radius: float) -> list[tuple[float, float, float]]:
     """(x, y, heading in degrees) of ``n`` dominoes: a straight run, then a gentle left curve."""
     out = []
     for i in range(n):
@@ -182,7 +182,7 @@ def dominoes() -> WorldSpec:
     """Twenty wooden dominoes along a curve; one push topples them all."""
     n = 20
     thick, width, height = _DOMINO
-    path = _domino_path(n, spacing=0.12, straight=0.9, radius=1.5)
+    path = domino_path(n, spacing=0.12, straight=0.9, radius=1.5)
     ents = [_floor(WOOD, color=(0.45, 0.5, 0.55))]
     palette = ("#c0392b", "#e67e22", "#f1c40f", "#27ae60", "#2980b9")
     for i, (x, y, yaw) in enumerate(path, 1):

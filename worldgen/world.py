@@ -233,6 +233,26 @@ class World:
 
     # ------------------------------------------------------------------ time
 
+    def edit(self, prompt: str):
+        """Changes the world's design by prompt ("make the ball bouncier and add two more pins").
+
+        The edited spec is verified by simulation, then the world restarts from it (tick 0;
+        callbacks stay). Returns the trace of what changed, also kept as ``world.trace``.
+        Raises ``reasoner.ReasonerError`` (the world unchanged) when the edit cannot be made.
+        """
+        from reasoner.edit import edit_spec
+
+        spec, trace = edit_spec(self.spec, prompt, self.seed)
+        old, fork = self._sim, self._fork
+        self._sim = Simulation(spec, self.seed)
+        old.close()
+        if fork is not None:
+            fork.close()
+        self._fork = None
+        self._forget_history()
+        self.trace = trace
+        return trace
+
     def snapshot(self) -> Snapshot:
         return self._sim.snapshot()
 
