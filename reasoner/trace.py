@@ -24,6 +24,7 @@ __all__ = ["STAGES", "STAGE_TITLES", "ReasoningTrace", "TraceStep"]
 STAGE_TITLES: dict[str, str] = {
     "edit": "Edit",
     "intent": "Intent & mechanic",
+    "model": "Language model",
     "grounding": "Open vocabulary",
     "images": "Reference images",
     "inventory": "Entities & geometry",
@@ -35,7 +36,6 @@ STAGE_TITLES: dict[str, str] = {
     "appearance": "Perceptual mapping",
     "verification": "Verification by simulation",
     "repair": "Repairs",
-    "model": "Language model",
 }
 STAGES: tuple[str, ...] = tuple(STAGE_TITLES)
 
