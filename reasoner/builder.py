@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -283,17 +283,17 @@ class Builder:
         return r
 
     def unique_rule(self, name: str) -> str:
-        names = {r.name for r in self.rules}
-        base, n, i = ident(name), ident(name), 2
-        while n in names:
-            n, i = f"{base}_{i}", i + 1
-        return n
+        return _fresh(ident(name), {r.name for r in self.rules})
 
     def goal(self, name: str, when: str, outcome: str = "win") -> None:
-        self.goals.append(S.Goal(name=ident(name), when=when, outcome=outcome))
+        self.goals.append(S.Goal(name=_fresh(ident(name), {g.name for g in self.goals}), when=when, outcome=outcome))
 
     def camera(self, position: Sequence[float], target: Sequence[float], fov: float = 50.0, name: str = "main",
                **kw: Any) -> None:
+        """Adds a camera; a second template's cameras get fresh names (``main_2``), the first stays ``main``."""
+        if len(self.cameras) >= 8:
+            return
+        name = _fresh(name, {c.name for c in self.cameras})
         self.cameras.append(S.Camera(name=name, position=self.at(*position), target=self.at(*target), fov_deg=fov,
                                      **kw))
 
@@ -318,8 +318,12 @@ class Builder:
         )
 
 
-def with_params(params: Params, **kw: Any) -> Params:
-    return replace(params, **kw)
+def _fresh(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``, ... whichever is not taken."""
+    n, i = name, 2
+    while n in taken:
+        n, i = f"{name}_{i}", i + 1
+    return n
 
 
 def spread(n: int, width: float) -> list[float]:

@@ -215,6 +215,11 @@ def _build(b: Builder, mechanics: list[str], hints: Any, sketch: Any) -> WorldSp
         else:
             TEMPLATES[m](b)
     b.offset = (0.0, 0.0)
+    if "bounds" in b.physics:  # a template's bounds must hold every template's bodies
+        lo, hi = b.physics["bounds"]
+        pts = [e.position for e in b.entities if e.shape.type != "plane"]
+        b.physics["bounds"] = (tuple(min(lo[i], *(p[i] - 5 for p in pts)) for i in range(3)),
+                               tuple(max(hi[i], *(p[i] + 5 for p in pts)) for i in range(3)))
     if main == "zero_g" or b.physics.get("gravity") == (0.0, 0.0, 0.0):
         b.movers.update(e.name for e in b.entities if not e.static)
     _world_physics(b)
@@ -421,6 +426,10 @@ def _choose(intent: Intent, grounded: dict[str, str], sketch: Any, trace: Reason
             suggestion="a bowling alley with ten pins", trace=trace)
     for what, _ in scope:
         trace.add("intent", f"{what}: not simulated (rigid bodies only); kept only as a style word")
+    if hints[0][0] == "zero_g" and len(hints) > 1 and hints[1][1] >= 0.2:
+        # "ten pins, zero gravity": the game is bowling; zero gravity is a setting, already in the physics
+        trace.add("intent", f"zero gravity is the setting; the game is {TITLES[hints[1][0]].lower()}")
+        hints = hints[1:]
     main = hints[0][0]
     chosen = [main]
     # a second, clearly requested mechanic is composed beside the first (a bowling lane and a domino chain)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from reasoner import knowledge as kb
 from reasoner.builder import Builder, ident, spread, triangle
 from worldgen.example_worlds import domino_path
+from worldgen.spec import Joint
 
 __all__ = ["TEMPLATES", "TITLES", "ballistic_speed"]
 
@@ -440,8 +441,10 @@ def goal_sport(b: Builder) -> None:
     players = max(1, min(b.intent.players, 2))
     striker_kind = "paddle" if small else b.pick("robot", among=("robot", "person", "paddle", "car", "toy car"))
     speed = 1.5 if small else 4.0
-    for i, (pname, x, dirx, color) in enumerate((("p1", -L / 4, 1, "blue"), ("p2", L / 4, -1, "red"))[:players]):
-        s = b.make(striker_kind, f"striker_{pname}", (x, 0, 0), role="striker", color=color)
+    # strikers start off the centre line, so a kick from the centre spot has a clear path to either goal
+    for i, (pname, x, y, dirx, color) in enumerate((("p1", -L / 4, W / 4, 1, "blue"),
+                                                    ("p2", L / 4, -W / 4, -1, "red"))[:players]):
+        s = b.make(striker_kind, f"striker_{pname}", (x, y, 0), role="striker", color=color)
         if striker_kind == "paddle":
             s = s.model_copy(update={"material": s.material.model_copy(update={"linear_damping": 4.0,
                                                                                 "angular_damping": 4.0})})
@@ -738,9 +741,7 @@ def pendulum(b: Builder) -> None:
     b.prove("the released bob swings back and knocks a target", "score >= 1", 420, {5: {"p1": {"swing": 1}}})
 
 
-def _joint(name, type_, parent, child, pa, ca, axis):
-    from worldgen.spec import Joint
-
+def _joint(name, type_, parent, child, pa, ca, axis) -> Joint:
     return Joint(name=name, type=type_, parent=parent, child=child, parent_anchor=pa, child_anchor=ca, axis=axis)
 
 

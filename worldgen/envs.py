@@ -119,7 +119,7 @@ def resolve_spec(world: Any = None, prompt: str | None = None) -> WorldSpec:
 def _from_prompt(prompt: str) -> WorldSpec:
     import worldgen
 
-    return worldgen.create(prompt).spec  # NotImplementedError until the reasoner lands
+    return worldgen.create(prompt).spec  # reasoner.ReasonerError if the prompt cannot become a world
 
 
 # ---------------------------------------------------------------------------- the shared core

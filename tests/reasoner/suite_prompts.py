@@ -67,4 +67,9 @@ SUITE: list[tuple[str, str]] = [
     ("super bouncy balls in a bowling alley with 10 pins on mars", "bowling"),
     ("a slippery ice rink with a curling stone; after 30 seconds gravity doubles", "sliding"),
     ("a bowling alley with 10 pins where the pins turn red when the ball hits them", "bowling"),
+    # paraphrases and compositions
+    ("ten pins, zero gravity", "bowling"),
+    ("a giant bowling ball and 20 tiny pins", "bowling"),
+    ("two players play soccer; first to 3 goals wins", "goal_sport"),
+    ("a bowling lane next to a domino chain", "bowling"),
 ]

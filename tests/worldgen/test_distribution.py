@@ -128,8 +128,10 @@ def test_invalid_designs_raise_clear_errors():
     bad["entities"][7]["mass"] = -1.0
     with pytest.raises(SpecError, match=r"entities\.7 \('ball'\)\.mass"):
         WorldDistribution(bad)
-    with pytest.raises(NotImplementedError, match="examples: air_hockey"):
-        WorldDistribution("a castle made of jelly")
+    from reasoner import ReasonerError
+
+    with pytest.raises(ReasonerError, match="fluids"):
+        WorldDistribution("simulate the ocean's waves")
     with pytest.raises(TypeError, match="design must be"):
         WorldDistribution(42)
     with pytest.raises(ValueError, match="size_scale"):

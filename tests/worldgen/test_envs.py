@@ -169,8 +169,18 @@ def test_bad_arguments_are_clear_errors():
         make_env("bowlin")
     with pytest.raises(ValueError, match="reward 'expr:score >'"):
         make_env("bowling", reward="expr:score >")
-    with pytest.raises(NotImplementedError, match="reasoner"):
-        make_env(prompt="a robot pushes a crate onto a target")
+    from reasoner import ReasonerError
+
+    with pytest.raises(ReasonerError, match="fluids"):
+        make_env(prompt="simulate the ocean's waves")
+
+
+def test_a_prompt_is_an_environment():
+    env = make_env("a robot pushes a crate onto a target", obs="state")
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    assert {"move_x", "move_y"} <= set(env.world.controls["p1"])
+    env.close()
 
 
 def test_world_inputs_spec_dict_file_and_world(tmp_path):
