@@ -1,1 +1,8 @@
-"""renderer: simulation state → G-buffers → restyled frames; audio. Lands with its own issue."""
+"""renderer: simulation state → frames and sound.
+
+- :mod:`renderer.raster` — TinyRenderer G-buffers: albedo, depth, entity segmentation.
+- :mod:`renderer.audio` — spatial audio synthesised from the world's events.
+- :mod:`renderer.video` — MP4 (H.264 + AAC), GIF and PNG-sequence export of a run, with sound.
+
+The trained diffusion restyler lands with its own issue.
+"""

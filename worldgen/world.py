@@ -441,6 +441,17 @@ class World:
 
     # ------------------------------------------------------------------ files
 
+    def audio(self, seconds: float, actions: Mapping[int, Actions] | None = None, **mixer_options: Any) -> np.ndarray:
+        """Plays the world forward ``seconds`` and returns the sound of it: stereo float32 (N, 2) at 44.1 kHz.
+
+        Sounds come from the ticks' events (impacts by material and impulse, rule sound cues), placed
+        relative to the first camera (or ``camera=``). This advances the world, as :meth:`step` does;
+        ``actions`` maps a tick offset from now to actions. See docs/audio.md.
+        """
+        from renderer.audio import render_audio
+
+        return render_audio(self, seconds, actions, **mixer_options)
+
     def save(self, path: str) -> None:
         """Writes spec + full state to a JSON file that :func:`worldgen.load` restores exactly."""
         from worldgen.io import save_world

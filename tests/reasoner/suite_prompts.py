@@ -1,6 +1,6 @@
 """The public prompt suite: varied prompts across every mechanic, twists and paraphrases.
 
-Each entry is (prompt, expected mechanic). ``tests/reasoner/test_suite.py`` builds every
+Each entry is (prompt, expected mechanic); "a+b" means both are built, side by side. ``tests/reasoner/test_suite.py`` builds every
 one, and ``benchmarks/bench_reasoner.py`` times them.
 """
 
@@ -71,5 +71,5 @@ SUITE: list[tuple[str, str]] = [
     ("ten pins, zero gravity", "bowling"),
     ("a giant bowling ball and 20 tiny pins", "bowling"),
     ("two players play soccer; first to 3 goals wins", "goal_sport"),
-    ("a bowling lane next to a domino chain", "bowling"),
+    ("a bowling lane next to a domino chain", "bowling+dominoes"),  # composed: both, either first
 ]
