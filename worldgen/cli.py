@@ -118,6 +118,70 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_play(a: argparse.Namespace) -> int:
+    from worldgen.player import play
+
+    try:
+        play(a.world, seed=a.seed, record=a.record, audio=not a.no_sound, size=_size(a.window), max_frames=a.frames)
+    except RuntimeError as e:  # no display
+        print(f"worldgen: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"worldgen: size must be WIDTHxHEIGHT, e.g. 640x360; got {text!r}") from None
+    return w, h
+
+
+def cmd_render(a: argparse.Namespace) -> int:
+    from renderer.video import render_video
+
+    replay = None
+    if a.replay:
+        from worldgen.replay import load_replay, replay_world
+
+        replay = load_replay(a.replay)
+        world = replay_world(replay)
+        actions = dict(replay.actions)
+        seconds = a.seconds if a.seconds is not None else replay.end_tick * replay.spec.physics.timestep
+    else:
+        if a.world is None:
+            raise SystemExit("worldgen: render needs WORLD (a file, an example name or a prompt) or --replay FILE")
+        world = _open_world_or_prompt(a.world, a.seed)
+        actions = read_actions_file(a.actions) if a.actions else None
+        seconds = a.seconds if a.seconds is not None else 10.0
+    info = render_video(world, a.output, seconds, fps=a.fps, size=_size(a.size), style=a.style, camera=a.camera,
+                        actions=actions, audio=not a.no_sound, progress=not a.quiet)
+    print(f"wrote {info['path']}: {info['frames']} frames at {info['fps']} fps, {info['size'][0]}x{info['size'][1]}, "
+          f"{info['seconds']:.2f} s" + (", with sound" if info["audio"] else ", silent"))
+    for note in info.get("notes", []):
+        print(f"  note: {note}")
+    if replay is not None and replay.state_hash:
+        from worldgen.replay import play_back
+
+        check = play_back(replay)
+        same = check.state_hash() == replay.state_hash
+        check.close()
+        print("replay check: " + ("the session's final state hash is reproduced exactly" if same else
+                                  "MISMATCH: the played-back state differs from the recorded one"))
+        return 0 if same else 1
+    return 0
+
+
+def _open_world_or_prompt(ref: str, seed: int | None):
+    from worldgen.example_worlds import examples
+
+    if os.path.exists(ref) or ref in examples():
+        return _open_world(ref, seed)
+    import worldgen
+
+    return worldgen.create(ref, seed=seed or 0)
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
     from worldgen.example_worlds import example, example_script
 
@@ -216,6 +280,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--keep-going", action="store_true", help="keep simulating after the episode ends")
     s.add_argument("-o", "--output", help="save the final world (spec + state) here")
     s.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("play", help="play a world in a pygame window (keyboard + mouse, sound)",
+                       description="Play a world: a world file, an example name or a prompt. F1 shows the key map; "
+                                   "P pauses, . steps, hold R to rewind, Backspace restarts, C switches camera.")
+    s.add_argument("world", metavar="WORLD", help="world file, example name or prompt")
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--record", metavar="FILE.jsonl", help="write a replay of the session here on quit")
+    s.add_argument("--no-sound", action="store_true", help="play silently")
+    s.add_argument("--window", default="960x540", help="window size WIDTHxHEIGHT (default 960x540)")
+    s.add_argument("--frames", type=int, default=None, help="quit after this many frames (scripted runs)")
+    s.set_defaults(fn=cmd_play)
+
+    s = sub.add_parser("render", help="render a run to MP4 (with sound), GIF or PNG frames",
+                       description="Render a world's run to a video. The format follows the output's extension: "
+                                   ".mp4 (H.264 + AAC), .gif, or a directory / pattern with %%d for PNG frames.")
+    s.add_argument("world", metavar="WORLD", nargs="?", help="world file, example name or prompt")
+    s.add_argument("-o", "--output", default="out.mp4", help="out.mp4, out.gif or frames/ (default out.mp4)")
+    s.add_argument("--seconds", type=float, default=None, help="length (default 10, or the whole replay)")
+    s.add_argument("--style", default="albedo", help="render style (default albedo)")
+    s.add_argument("--fps", type=int, default=30)
+    s.add_argument("--size", default="640x360", help="WIDTHxHEIGHT (default 640x360; even numbers for mp4)")
+    s.add_argument("--camera", default=None, help="camera name (default: the world's first)")
+    s.add_argument("--actions", metavar="FILE.jsonl", help='lines of {"tick": T, "actions": {...}, "hold": N}')
+    s.add_argument("--replay", metavar="FILE.jsonl", help="render a session recorded by `worldgen play --record` "
+                                                          "and check it reproduces bit-exactly")
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--no-sound", action="store_true", help="no audio track")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(fn=cmd_render)
 
     s = sub.add_parser("examples", help="list the shipped example worlds")
     s.add_argument("--export", metavar="DIR", help="also write each as DIR/NAME.json")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from worldgen.cli import main
+
 ROOT = Path(__file__).parent.parent.parent
 
 
@@ -21,7 +23,7 @@ def wg(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def test_help_everywhere():
     assert "schema" in wg("--help").stdout
-    for cmd in ("demo", "schema", "check", "run", "examples", "bench", "create"):
+    for cmd in ("demo", "schema", "check", "run", "examples", "bench", "create", "play", "render"):
         assert "usage: worldgen " + cmd in wg(cmd, "--help").stdout
 
 
@@ -102,3 +104,27 @@ def test_examples_export(tmp_path):
 def test_bench_prints_a_table():
     out = wg("bench", "--world", "bowling", "--ticks", "120", "--runs", "1")
     assert "| bowling |" in out.stdout and "×" in out.stdout
+
+
+def test_play_records_a_replay_that_render_reproduces(tmp_path, capsys):
+    import av
+
+    rec = tmp_path / "session.jsonl"
+    assert main(["play", "bowling", "--frames", "40", "--no-sound", "--record", str(rec), "--window", "320x180"]) == 0
+    assert rec.exists()
+    out = tmp_path / "session.mp4"
+    assert main(["render", "--replay", str(rec), "-o", str(out), "--size", "160x96", "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "reproduced exactly" in printed
+    with av.open(str(out)) as f:
+        assert f.streams.video[0].codec_context.width == 160
+        assert len(f.streams.audio) == 1
+
+
+def test_render_a_prompt_to_png_frames(tmp_path):
+    frames = tmp_path / "frames"
+    assert main(["render", "a line of 10 dominoes", "-o", f"{frames}/", "--seconds", "1", "--fps", "10",
+                 "--size", "96x64", "-q"]) == 0
+    assert len(list(frames.glob("*.png"))) == 10 and (frames / "audio.wav").exists()
+    with pytest.raises(SystemExit, match="WIDTHxHEIGHT"):
+        main(["render", "bowling", "--size", "big"])

@@ -397,3 +397,13 @@ def test_realtime_mode_steps_by_elapsed_time(player_of, monkeypatch):
     now[0] += 0.05
     p.step_frame([])
     assert world.tick - t == 8
+
+
+def test_slow_frames_lower_the_render_resolution(player_of):
+    world = make_world()
+    p = player_of(world, realtime=True, min_fps=2000.0, render_size=(160, 90))  # no frame is that fast
+    frames(p, 40)
+    assert p.render_scale < 1.0 and p.current_render_size < (160, 90)
+    fixed = player_of(make_world(), realtime=False, min_fps=2000.0, render_size=(160, 90))
+    frames(fixed, 40)
+    assert fixed.current_render_size == (160, 90)  # deterministic mode keeps the size
