@@ -145,6 +145,16 @@ class Builder:
                 if k == kind and key in self.intent.counts:
                     n = self.intent.counts[key]
         if n is None:
+            # "after 10 apples ..." needs at least 10 apples to exist
+            from reasoner.intent import AfterCountTwist
+
+            need = [tw.count for tw in self.intent.twists if isinstance(tw, AfterCountTwist)
+                    and kb.find_kind(tw.what_counted) is not None and kb.find_kind(tw.what_counted).name == kind]
+            if need and max(need) >= default:
+                n = min(max(need) + 2, hi)  # a few more, so the twist comes before the game is won
+                self.trace.add("inventory", f"{n} {kind}s: a twist counts {max(need)} of them, and the game should "
+                                            "go on after it", kind=kind, count=n)
+                return n
             return default
         if not lo <= n <= hi:
             c = min(max(n, lo), hi)

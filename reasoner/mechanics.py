@@ -375,10 +375,13 @@ def projectile(b: Builder) -> None:
     angle = 35.0 if g > 0 else math.degrees(math.atan2(aim_z - (z0 + r_ammo), aim_x))
     v = ballistic_speed(aim_x, aim_z - (z0 + r_ammo), angle, g)
     proj_kind = ammo if kb.KINDS[ammo].shape != "capsule" else "stone"
-    shot = b.make(proj_kind, "shot", (0, 0, z0), role="projectile", tags=("ammo",))
-    shot = shot.model_copy(update={"material": shot.material.model_copy(update={"linear_damping": 0.0})})
-    b.entities.pop()
-    b.roles["projectile"].pop()
+    shot = b.make(proj_kind, "shot", (0, 0, z0), role="projectile", tags=("ammo", ident(b.noun_for(ammo))),
+                  template=True)
+    b.templates.pop()
+    b.used_kinds.add(ammo)  # the ammo is this kind, even when it flies as a ball
+    shot = shot.model_copy(update={"material": shot.material.model_copy(update={"linear_damping": 0.0}),
+                                   "kind": b.noun_for(ammo) if b.noun_for(ammo).replace(" ", "").isalpha() else ammo})
+    b.roles["projectile"] = ["shot"]  # spawned copies of the "shot" template
     direction = (math.cos(math.radians(angle)), 0.0, math.sin(math.radians(angle)))
     vel = tuple(round(v * c * b.params.strength, 4) for c in direction)
     b.templates.append(shot.model_copy(update={"name": "shot", "velocity": vel}))

@@ -12,6 +12,12 @@ from typing import Any
 from reasoner import knowledge as kb
 from reasoner.builder import Builder, ident
 from reasoner.intent import AfterCountTwist, AtTimeTwist, Change, EveryTwist, WhenTwist
+from worldgen.spec import Entity
+
+
+def _validated(e: Entity) -> Entity:
+    """Re-validates an entity edited with model_copy (which skips validation)."""
+    return Entity.model_validate(e.model_dump())
 
 __all__ = ["apply_twists"]
 
@@ -235,8 +241,10 @@ def _after_count(b: Builder, i: int, tw: AfterCountTwist) -> None:
     counted = tw.what_counted
     var = None
     # the game's own score counts the template's targets ("after 5 pins", "after 10 points")
-    if counted in ("point", "goal", "basket", "hit", "pin", "target") or _find_tag(b, counted) in (
-            "target", "chain", "stack", "cargo", "pickup", "object"):
+    tag = _find_tag(b, counted)
+    scored_roles = {"target", "chain", "stack", "cargo", "pickup", "object"}
+    if counted in ("point", "goal", "basket", "hit", "pin", "target") or tag in scored_roles or any(
+            tag in e.tags and scored_roles & set(e.tags) for e in b.entities):
         var = _score_var(b)
     if var is None:
         tag = _find_tag(b, counted)
@@ -256,6 +264,33 @@ def _after_count(b: Builder, i: int, tw: AfterCountTwist) -> None:
     when = f"{var} >= {tw.count}" if not tw.repeat else f"{var} > 0 and {var} % {tw.count} == 0"
     b.rule(f"twist_{i}", {"event": "variable", "name": var}, eff + [_msg(tw.text)], when=when, once=not tw.repeat)
     b.note("rules", f"twist: when {when} → {_describe(eff)}" + (" (each time)" if tw.repeat else " (once)"))
+    if not tw.repeat:
+        _restyle_spawns(b, eff, when)
+
+
+def _restyle_spawns(b: Builder, eff: list[dict], when: str) -> None:
+    """Things spawned after a look change must look changed too: spawn a restyled copy of their template."""
+    looks = [e for e in eff if e["do"] == "set_property" and e["property"] in ("color", "look", "style_prompt")
+             and e["target"].startswith("tag:")]
+    for tag in dict.fromkeys(e["target"][4:] for e in looks):
+        for t_i, tmpl in enumerate(list(b.templates)):
+            if tag not in tmpl.tags:
+                continue
+            app = tmpl.appearance.model_copy(update={e["property"]: e["value"] for e in looks if e["target"][4:] == tag})
+            new = tmpl.model_copy(update={"name": f"{tmpl.name}_restyled"[:64], "appearance": app})
+            new = _validated(new)
+            b.templates.append(new)
+            for r_i, r in enumerate(list(b.rules)):
+                if not any(d.do == "spawn" and d.template == tmpl.name for d in r.do):
+                    continue
+                before = f"not ({when})" if not r.when else f"({r.when}) and not ({when})"
+                after = when if not r.when else f"({r.when}) and ({when})"
+                b.rules[r_i] = r.model_copy(update={"when": before})
+                do = [d.model_copy(update={"template": new.name}) if d.do == "spawn" and d.template == tmpl.name
+                      else d for d in r.do]
+                b.rules.append(r.model_copy(update={"name": b.unique_rule(f"{r.name}_restyled"), "when": after,
+                                                    "do": do}))
+                b.note("rules", f"from then on '{r.name}' spawns {new.name}, which already has the new look")
 
 
 def _when(b: Builder, i: int, tw: WhenTwist) -> None:
