@@ -1,6 +1,8 @@
 """renderer: simulation state → frames and sound.
 
-- :mod:`renderer.raster` — TinyRenderer G-buffers: albedo, depth, entity segmentation.
+- :mod:`renderer.raster` — TinyRenderer: albedo, depth and segmentation in one call (the fast view).
+- :mod:`renderer.gbuffer` — exact ray-cast G-buffers: albedo, depth, normals, segmentation, motion vectors.
+- :mod:`renderer.teachers` — the teacher styles (realistic, toon, pixel, painterly, palette).
 - :mod:`renderer.audio` — spatial audio synthesised from the world's events.
 - :mod:`renderer.video` — MP4 (H.264 + AAC), GIF and PNG-sequence export of a run, with sound.
 

@@ -216,6 +216,10 @@ class World:
     def _advance(self, actions: Actions, notify: bool, values=None) -> list[Event]:
         if actions and self._history_every:  # kept only for rewind's replay
             self._actions[self._steps] = actions
+        if getattr(self, "_prev_poses", None) is not None:  # motion vectors were asked for: keep last tick's poses
+            from renderer.gbuffer import poses
+
+            self._prev_poses, self._prev_tick = poses(self._sim), self._sim.tick
         evs = self._sim.step(actions, values=values)
         self._steps += 1
         if self._history_every and self._sim.tick % self._history_every == 0:  # by tick: survives restore
@@ -412,25 +416,51 @@ class World:
 
     # ------------------------------------------------------------------ views
 
-    #: Styles :meth:`render` draws. The trained restyler adds more (see the renderer package).
-    STYLES = ("albedo",)
+    #: Styles :meth:`render` draws: the flat albedo view, and the teacher styles (renderer/teachers.py).
+    STYLES = ("albedo", "realistic", "toon", "pixel", "painterly", "palette")
 
     def render(self, size: tuple[int, int] = (256, 256), style: str = "albedo",
                camera: str | None = None) -> np.ndarray:
         """The world seen from ``camera`` as a uint8 (H, W, 3) image.
 
-        ``albedo`` is each entity's flat colour from its appearance (exact, ≈1 ms at 64²).
+        ``albedo`` is each entity's flat colour from its appearance (exact, ≈1 ms at 64²). The other
+        styles are the teacher renderers of :mod:`renderer.teachers` — ``realistic`` (ray-traced
+        shadows, ambient occlusion, procedural materials; ~3 s at 256²), ``toon``, ``pixel``,
+        ``painterly`` and ``palette`` (the spec's ``style.palette``, e.g. from a reference image).
         """
         if style not in self.STYLES:
             raise ValueError(f"unknown style {style!r}; styles: {', '.join(self.STYLES)}")
-        return self._raster().render(size, camera).albedo
+        if style == "albedo":
+            return self._raster().render(size, camera).albedo
+        from renderer.teachers import teach
+
+        palette = self.spec.style.palette or None
+        if style == "palette" and not palette:
+            raise ValueError("style 'palette' needs spec.style.palette (e.g. from a reference image); this world has "
+                             "none")
+        return teach(self._gbuffer(size, camera), style, palette=palette, seed=self.seed)
 
     def gbuffer(self, size: tuple[int, int] = (256, 256), camera: str | None = None) -> dict[str, np.ndarray]:
-        """Per-pixel buffers: ``albedo`` uint8 (H, W, 3), ``depth`` float32 metres,
-        ``segmentation`` int32 (index into ``entity_names``, -1 background)."""
-        f = self._raster().render(size, camera)
-        return {"albedo": f.albedo, "depth": f.depth, "segmentation": f.segmentation,
-                "entity_names": np.asarray(f.names)}
+        """Per-pixel buffers from an exact ray cast of the world's primitives (renderer/gbuffer.py).
+
+        ``albedo`` uint8 (H, W, 3) flat colours; ``depth`` float32 metres along the view axis (100
+        on background); ``normal`` float32 (H, W, 3) world-space; ``segmentation`` int32 (index
+        into ``entity_names``, -1 background); ``motion`` float32 (H, W, 2) pixels each surface
+        point moved since the previous tick (zero until a tick has passed since the first call);
+        ``world_pos`` float32 (H, W, 3).
+        """
+        gb = self._gbuffer(size, camera)
+        return {"albedo": gb.albedo, "depth": gb.depth, "normal": gb.normal, "segmentation": gb.segmentation,
+                "motion": gb.motion, "world_pos": gb.world_pos, "entity_names": np.asarray(gb.names)}
+
+    def _gbuffer(self, size, camera):
+        from renderer.gbuffer import gbuffer, poses
+
+        if getattr(self, "_prev_poses", None) is None:  # start tracking motion from now on
+            self._prev_poses = poses(self._sim)
+            self._prev_tick = self._sim.tick
+        prev = self._prev_poses if self._prev_tick == self._sim.tick - 1 else None
+        return gbuffer(self._sim, size, camera, prev_poses=prev)
 
     def _raster(self):
         if getattr(self, "_rasterizer", None) is None:

@@ -258,3 +258,26 @@ def test_many_worlds_in_one_process_are_independent():
     assert len({w.state_hash() for w in worlds[1:]}) == 1
     assert worlds[0].state_hash() != worlds[1].state_hash()
     assert all(math.isfinite(c) for c in worlds[0].entities["ball"].position)
+
+
+def test_render_styles_and_gbuffer_motion():
+    import numpy as np
+
+    import worldgen
+
+    w = worldgen.example("bowling")
+    g0 = w.gbuffer((48, 48))
+    assert set(g0) >= {"albedo", "depth", "normal", "segmentation", "motion", "world_pos", "entity_names"}
+    assert not g0["motion"].any()  # nothing has moved yet
+    w.step({"p1": {"throw": 1}}, ticks=30)
+    g1 = w.gbuffer((48, 48))
+    ball = list(g1["entity_names"]).index("ball")
+    assert np.abs(g1["motion"][g1["segmentation"] == ball]).max() > 0.05  # the rolling ball moves on screen
+    frames = {s: w.render((48, 48), style=s) for s in ("albedo", "toon", "pixel")}
+    assert all(f.shape == (48, 48, 3) and f.dtype == np.uint8 for f in frames.values())
+    assert np.abs(frames["toon"].astype(int) - frames["pixel"].astype(int)).mean() > 2
+    with pytest.raises(ValueError, match="styles: albedo, realistic"):
+        w.render((48, 48), style="vaporwave")
+    with pytest.raises(ValueError, match="palette"):
+        w.render((48, 48), style="palette")
+    w.close()
