@@ -45,7 +45,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from renderer.raster import FAR, NEAR, check_size
+from renderer.raster import FAR, NEAR, check_size, find_camera
 from worldgen.spec import Camera
 
 Pose = tuple[tuple[float, float, float], tuple[float, float, float, float]]
@@ -135,17 +135,6 @@ class View:
         return np.stack([(xn + 1) * 0.5 * w, (1 - yn) * 0.5 * h], axis=-1), z
 
 
-def find_camera(sim, camera: str | Camera | None) -> Camera:
-    """The spec camera named ``camera`` (a :class:`Camera` passes through; None: the first, or the default)."""
-    cams = sim.spec.cameras
-    if isinstance(camera, Camera):
-        return camera
-    if camera is None:
-        return cams[0] if cams else Camera()
-    for c in cams:
-        if c.name == camera:
-            return c
-    raise ValueError(f"no camera {camera!r}; cameras: {', '.join(c.name for c in cams) or '(none)'}")
 
 
 def camera_view(camera: Camera, size: tuple[int, int], pose_of: Callable[[str], Pose | None]) -> View:

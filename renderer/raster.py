@@ -45,6 +45,19 @@ def check_size(size: tuple[int, int]) -> tuple[int, int]:
     return w, h
 
 
+def find_camera(sim, camera: str | Camera | None) -> Camera:
+    """The spec camera named ``camera`` (a :class:`Camera` passes through; None: the first, or the default)."""
+    cams = sim.spec.cameras
+    if isinstance(camera, Camera):
+        return camera
+    if camera is None:
+        return cams[0] if cams else Camera()
+    for c in cams:
+        if c.name == camera:
+            return c
+    raise ValueError(f"no camera {camera!r}; cameras: {', '.join(c.name for c in cams) or '(none)'}")
+
+
 def camera_pose(sim, camera: Camera) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """(eye, target) in metres for a camera of the world, following its entity if it has one."""
     eye, target = tuple(camera.position), tuple(camera.target)
@@ -110,12 +123,4 @@ class Rasterizer:
         return Frame(rgb, depth, segmentation, names)
 
     def _camera(self, camera: str | Camera | None) -> Camera:
-        cams = self.sim.spec.cameras
-        if isinstance(camera, Camera):
-            return camera
-        if camera is None:
-            return cams[0] if cams else Camera()
-        for c in cams:
-            if c.name == camera:
-                return c
-        raise ValueError(f"no camera {camera!r}; cameras: {', '.join(c.name for c in cams) or '(none)'}")
+        return find_camera(self.sim, camera)
