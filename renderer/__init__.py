@@ -3,6 +3,8 @@
 - :mod:`renderer.raster` — TinyRenderer: albedo, depth and segmentation in one call (the fast view).
 - :mod:`renderer.gbuffer` — exact ray-cast G-buffers: albedo, depth, normals, segmentation, motion vectors.
 - :mod:`renderer.teachers` — the teacher styles (realistic, toon, pixel, painterly, palette).
+- :mod:`renderer.pipeline_backend` — optional: a local pretrained img2img pipeline folder (e.g. SD-Turbo
+  + a depth ControlNet) through diffusers, for offline quality.
 - :mod:`renderer.audio` — spatial audio synthesised from the world's events.
 - :mod:`renderer.video` — MP4 (H.264 + AAC), GIF and PNG-sequence export of a run, with sound.
 
