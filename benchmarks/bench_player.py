@@ -34,12 +34,16 @@ def _world(name: str) -> World:
     return World(example_spec(name), 0, history_every=PLAY_HISTORY_EVERY)
 
 
+STYLE = ["albedo"]  # set by --style
+
+
 def render_fps(name: str, frames: int) -> float:
     world = _world(name)
-    world.render(SIZE)  # warm-up: builds the rasteriser
+    world.render(SIZE, style=STYLE[0])  # warm-up: builds the rasteriser (and loads the restyler)
     t = time.perf_counter()
     for _ in range(frames):
-        world.render(SIZE)
+        world.step()
+        world.render(SIZE, style=STYLE[0])
     fps = frames / (time.perf_counter() - t)
     world.close()
     return fps
@@ -48,7 +52,7 @@ def render_fps(name: str, frames: int) -> float:
 def player_fps(name: str, frames: int, hud: bool = True, size: tuple[int, int] = SIZE) -> tuple[float, float]:
     """(frames/s, share of the frame time spent in ``world.render``)."""
     world = _world(name)
-    player = Player(world, render_size=size, realtime=False, audio=False, hud=hud)
+    player = Player(world, render_size=size, realtime=False, audio=False, hud=hud, style=STYLE[0])
     spent = [0.0]
     render = world.render
 
@@ -81,7 +85,9 @@ def main() -> None:
     ap.add_argument("--worlds", nargs="+", default=["bowling", "push_crate"])
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--style", default="albedo", help="albedo (flat colours) or a restyled style, e.g. toon")
     a = ap.parse_args()
+    STYLE[0] = a.style
     rows = []
     for name in a.worlds:
         base, play, share, bare, default = [], [], [], [], []
@@ -93,7 +99,7 @@ def main() -> None:
             bare.append(player_fps(name, a.frames, hud=False)[0])
             default.append(player_fps(name, a.frames, size=DEFAULT_SIZE)[0])
         rows.append((name, *(statistics.median(x) for x in (base, play, share, bare, default))))
-    print(f"Player loop at {SIZE[0]}×{SIZE[1]}, albedo view, realtime=False (one tick per frame), "
+    print(f"Player loop at {SIZE[0]}×{SIZE[1]}, style {STYLE[0]}, realtime=False (one tick per frame), "
           f"window 960×540; median of {a.runs} runs × {a.frames} frames\n")
     print("| world | world.render alone (fps) | player loop, HUD (fps) | ms/frame | in render | "
           "player loop, no HUD (fps) | player at 320×180 (fps) | ≥ 24 fps at 256² |")

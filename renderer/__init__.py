@@ -8,5 +8,7 @@
 - :mod:`renderer.audio` — spatial audio synthesised from the world's events.
 - :mod:`renderer.video` — MP4 (H.264 + AAC), GIF and PNG-sequence export of a run, with sound.
 
-The trained diffusion restyler lands with its own issue.
+- :mod:`renderer.restyler` — the trained diffusion restyler (weights/restyler): G-buffers → styled frames at
+  interactive rates, temporally stable; :mod:`renderer.dataset` / :mod:`renderer.train` make its data and
+  train it (``worldgen train-restyler``).
 """

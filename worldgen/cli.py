@@ -182,6 +182,28 @@ def _open_world_or_prompt(ref: str, seed: int | None):
     return worldgen.create(ref, seed=seed or 0)
 
 
+def cmd_train_restyler(a: argparse.Namespace) -> int:
+    from pathlib import Path as _P
+
+    from renderer.dataset import generate
+    from renderer.train import train
+
+    data = _P(a.data)
+    if not any(data.glob("shard_*.npz")):
+        print(f"generating {a.frames} training frames at {a.size}² into {data} (teacher renders; slow) ...")
+        generate(data, a.frames, (a.size, a.size), seed=a.seed, workers=a.workers)
+    heldout = None
+    if a.heldout:
+        heldout = _P(a.heldout)
+        if not any(heldout.glob("shard_*.npz")):
+            generate(heldout, 32, (a.size, a.size), seed=a.seed + 1, workers=a.workers)
+    metrics = train(data, a.output, minutes=a.minutes, steps=a.steps, resume=not a.restart, seed=a.seed,
+                    eval_dir=heldout)
+    print(json.dumps(metrics, indent=2, default=str)[:4000])
+    print(f"weights in {a.output}")
+    return 0
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
     from worldgen.example_worlds import example, example_script
 
@@ -309,6 +331,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-sound", action="store_true", help="no audio track")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(fn=cmd_render)
+
+    s = sub.add_parser("train-restyler", help="generate teacher data and train the restyler (resumable)",
+                       description="Render training pairs (G-buffers → teacher styles) if DATA has none, then train "
+                                   "the restyler for --minutes of wall time, resuming from OUTPUT's checkpoint.")
+    s.add_argument("--data", default="data/restyler", help="training data folder (generated if empty)")
+    s.add_argument("--heldout", default="data/restyler-heldout", help="held-out frames for PSNR/SSIM ('' to skip)")
+    s.add_argument("-o", "--output", default="weights/restyler", help="where the weights go")
+    s.add_argument("--frames", type=int, default=384, help="training frames to generate")
+    s.add_argument("--size", type=int, default=64, help="training resolution (square)")
+    s.add_argument("--minutes", type=float, default=30.0, help="time budget in minutes (total, across resumes)")
+    s.add_argument("--steps", type=int, default=None, help="stop after this many optimiser steps instead")
+    s.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--workers", type=int, default=2, help="processes rendering teacher frames")
+    s.set_defaults(fn=cmd_train_restyler)
 
     s = sub.add_parser("examples", help="list the shipped example worlds")
     s.add_argument("--export", metavar="DIR", help="also write each as DIR/NAME.json")

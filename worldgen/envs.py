@@ -270,12 +270,16 @@ class WorldCore:
 
     def __init__(self, spec: WorldSpec, obs: str, frame_skip: int, camera: str | None,
                  size: tuple[int, int], layout_spec: WorldSpec | None = None) -> None:
-        if obs not in OBS_MODES:
-            raise ValueError(f"unknown obs {obs!r}; observation modes: {', '.join(OBS_MODES)}")
+        obs, _, style = str(obs).partition(":")  # "restyled:pixel" picks the restyler's style
+        if obs not in OBS_MODES or (style and obs != "restyled"):
+            raise ValueError(f"unknown obs {obs + (':' + style if style else '')!r}; observation modes: "
+                             f"{', '.join(OBS_MODES)} (restyled takes a style: 'restyled:toon')")
+        self.style = style or "toon"
         if obs == "restyled":
-            raise NotImplementedError(
-                "obs='restyled' needs the trained restyler, which is not available in this build yet; "
-                "use obs='rgb' (flat albedo colours), 'gbuffer' or 'state'")
+            from renderer.restyler import STYLES as RESTYLED
+
+            if self.style not in RESTYLED:
+                raise ValueError(f"unknown restyled style {self.style!r}; styles: {', '.join(RESTYLED)}")
         if isinstance(frame_skip, bool) or not isinstance(frame_skip, (int, np.integer)) or frame_skip < 1:
             raise ValueError(f"frame_skip must be an integer ≥ 1 (ticks per env step), got {frame_skip!r}")
         from renderer.raster import check_size
@@ -304,7 +308,7 @@ class WorldCore:
         w, h = self.size
         if self.obs_mode == "state":
             return spaces.Box(-np.inf, np.inf, shape=(len(self.layout),), dtype=np.float32)
-        if self.obs_mode == "rgb":
+        if self.obs_mode in ("rgb", "restyled"):
             return spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8)
         return spaces.Dict({
             "albedo": spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8),
@@ -319,6 +323,8 @@ class WorldCore:
             return self.state()
         if self.obs_mode == "rgb":
             return self.world.render(self.size, camera=self.camera)
+        if self.obs_mode == "restyled":
+            return self.world.render(self.size, style=self.style, camera=self.camera)
         return self.gbuffer()
 
     def state(self) -> np.ndarray:
@@ -442,7 +448,8 @@ class WorldEnv(gymnasium.Env):
             :attr:`observation_layout`), ``"rgb"`` (uint8 (H, W, 3) flat-colour image),
             ``"gbuffer"`` (Dict: ``albedo`` uint8 (H, W, 3), ``depth`` float32 (H, W) metres
             clipped to [0, 100], ``segmentation`` int32 (H, W): index into
-            :attr:`segmentation_names`, -1 background), ``"restyled"`` (not available yet).
+            :attr:`segmentation_names`, -1 background), ``"restyled"`` / ``"restyled:STYLE"`` (uint8
+            (H, W, 3) drawn by the trained restyler; default style toon).
         frame_skip: ticks each env step applies the action for (one tick is
             ``spec.physics.timestep`` seconds, 1/60 s by default).
         reward: a variable name — the reward is its change over the step (``"score"``

@@ -420,25 +420,36 @@ class World:
     STYLES = ("albedo", "realistic", "toon", "pixel", "painterly", "palette")
 
     def render(self, size: tuple[int, int] = (256, 256), style: str = "albedo",
-               camera: str | None = None) -> np.ndarray:
+               camera: str | None = None, *, steps: int = 1, teacher: bool = False) -> np.ndarray:
         """The world seen from ``camera`` as a uint8 (H, W, 3) image.
 
-        ``albedo`` is each entity's flat colour from its appearance (exact, ≈1 ms at 64²). The other
-        styles are the teacher renderers of :mod:`renderer.teachers` — ``realistic`` (ray-traced
-        shadows, ambient occlusion, procedural materials; ~3 s at 256²), ``toon``, ``pixel``,
-        ``painterly`` and ``palette`` (the spec's ``style.palette``, e.g. from a reference image).
+        ``albedo`` is each entity's flat colour from its appearance (exact, ≈1 ms at 64²).
+        ``realistic``, ``toon``, ``pixel`` and ``painterly`` are drawn by the trained restyler
+        (weights/restyler: ~25 ms at 256², ``steps`` diffusion steps, temporally stable: the previous
+        frame, warped by exact motion vectors, conditions the next when frames are rendered tick by
+        tick). ``teacher=True`` draws them with the slow teacher renderers instead (renderer/teachers.py;
+        ``realistic`` ~3 s at 256²); ``palette`` (the spec's ``style.palette``) is teacher-only.
         """
         if style not in self.STYLES:
             raise ValueError(f"unknown style {style!r}; styles: {', '.join(self.STYLES)}")
         if style == "albedo":
             return self._raster().render(size, camera).albedo
-        from renderer.teachers import teach
+        if style == "palette" or teacher:
+            from renderer.teachers import teach
 
-        palette = self.spec.style.palette or None
-        if style == "palette" and not palette:
-            raise ValueError("style 'palette' needs spec.style.palette (e.g. from a reference image); this world has "
-                             "none")
-        return teach(self._gbuffer(size, camera), style, palette=palette, seed=self.seed)
+            palette = self.spec.style.palette or None
+            if style == "palette" and not palette:
+                raise ValueError("style 'palette' needs spec.style.palette (e.g. from a reference image); this world "
+                                 "has none")
+            return teach(self._gbuffer(size, camera), style, palette=palette, seed=self.seed)
+        from renderer.restyler import restyle_world
+
+        key = (style, tuple(size), camera)
+        last = getattr(self, "_restyled", None)  # (key, tick, Restyled) of the last restyled frame
+        prev = last[2] if last is not None and last[0] == key and 0 < self._sim.tick - last[1] <= 4 else None
+        out = restyle_world(self, size, style, steps=steps, prev=prev, camera=camera, seed=self.seed % 2**63)
+        self._restyled = (key, self._sim.tick, out)
+        return out.image
 
     def gbuffer(self, size: tuple[int, int] = (256, 256), camera: str | None = None) -> dict[str, np.ndarray]:
         """Per-pixel buffers from an exact ray cast of the world's primitives (renderer/gbuffer.py).

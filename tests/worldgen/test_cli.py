@@ -23,7 +23,7 @@ def wg(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def test_help_everywhere():
     assert "schema" in wg("--help").stdout
-    for cmd in ("demo", "schema", "check", "run", "examples", "bench", "create", "play", "render"):
+    for cmd in ("demo", "schema", "check", "run", "examples", "bench", "create", "play", "render", "train-restyler"):
         assert "usage: worldgen " + cmd in wg(cmd, "--help").stdout
 
 
@@ -128,3 +128,12 @@ def test_render_a_prompt_to_png_frames(tmp_path):
     assert len(list(frames.glob("*.png"))) == 10 and (frames / "audio.wav").exists()
     with pytest.raises(SystemExit, match="WIDTHxHEIGHT"):
         main(["render", "bowling", "--size", "big"])
+
+
+def test_train_restyler_makes_data_trains_and_resumes(tmp_path):
+    data, out = tmp_path / "data", tmp_path / "weights"
+    args = ["train-restyler", "--data", str(data), "--heldout", "", "-o", str(out), "--frames", "8", "--size", "16",
+            "--steps", "2", "--workers", "1"]
+    assert main(args) == 0
+    assert any(data.glob("shard_*.npz")) and (out / "model.safetensors").exists()
+    assert main([*args[:-4], "--steps", "3", "--workers", "1"]) == 0  # resumes from the checkpoint

@@ -157,8 +157,8 @@ def test_bad_arguments_are_clear_errors():
         make_env("bowling", reward="points")
     with pytest.raises(ValueError, match="variables: toppled"):
         make_env("dominoes")  # no 'score': say what there is
-    with pytest.raises(NotImplementedError, match="restyler"):
-        make_env("bowling", obs="restyled")
+    with pytest.raises(ValueError, match="styles: realistic, toon"):
+        make_env("bowling", obs="restyled:vaporwave")
     with pytest.raises(ValueError, match="observation modes"):
         make_env("bowling", obs="pixels")
     with pytest.raises(ValueError, match="no player 'p9'; players: p1, p2"):
@@ -411,3 +411,12 @@ def test_env_over_a_distribution_draws_levels_on_reset():
     assert again.reset(seed=3)[1]["level"] == levels[3]
     env.close()
     again.close()
+
+
+def test_restyled_observations():
+    env = make_env("bowling", obs="restyled:pixel", size=(64, 48))
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (48, 64, 3) and obs.dtype == np.uint8 and env.observation_space.contains(obs)
+    obs2, *_ = env.step(env.action_space.sample())
+    assert obs2.std() > 3
+    env.close()

@@ -1,0 +1,405 @@
+"""The fast restyler: a small conditional diffusion model from G-buffers to styled frames.
+
+A world's exact G-buffer (:mod:`renderer.gbuffer`) goes in; a frame in one of the teacher styles
+(:data:`STYLES`, targets from :mod:`renderer.teachers`) comes out, at any size (the network is fully
+convolutional; it was trained at 64², see docs/restyler.md).
+
+- Network (:class:`RestylerNet`, a diffusers ``ModelMixin``/``ConfigMixin``): pixel-unshuffle ×8 →
+  1×1 conv stem → residual blocks with FiLM from a learned per-style embedding and the noise level →
+  pixel-shuffle ×8, joined with the full-resolution inputs by a per-pixel (1×1) head. Inputs per pixel:
+  the noisy image (3) and the conditioning (12): albedo (3), world normal (3), log depth (1),
+  segmentation edges (1), the previous output warped by the motion vectors (3) and its validity mask (1).
+- Objective: flow matching (``x_σ = (1-σ)·x0 + σ·ε``) with an **x0-prediction** parameterisation. The
+  stock diffusers ``FlowMatchEulerDiscreteScheduler`` samples with ``steps > 1`` (the x0 estimate is turned
+  into the velocity ``(x_σ - x0)/σ`` it expects). ``steps == 1`` evaluates the network once at σ = 1 and
+  returns its x0 estimate directly: the distilled 1-step mode (training puts half its samples at σ = 1).
+- Temporal consistency: the previous output is backward-warped with the exact motion vectors
+  (``torch.nn.functional.grid_sample``), masked where the surface was occluded or off screen (segmentation
+  mismatch, depth mismatch, outside the image), fed to the network and blended into the result.
+  Noise comes from a seeded ``torch.Generator``: same inputs + seed ⇒ same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+try:
+    from diffusers import FlowMatchEulerDiscreteScheduler
+    from diffusers.configuration_utils import ConfigMixin, register_to_config
+    from diffusers.models.modeling_utils import ModelMixin
+except ImportError as exc:  # pragma: no cover - diffusers is a declared dependency
+    raise ImportError("renderer.restyler needs diffusers: pip install 'diffusers>=0.30'") from exc
+
+STYLES = ("realistic", "toon", "pixel", "painterly")
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights" / "restyler"
+RETRAIN = ("python -m renderer.dataset data/restyler --frames 384 --size 64 --seed 0 && "
+           "python -m renderer.train data/restyler weights/restyler --minutes 30")
+FAR, NEAR = 100.0, 0.05
+MIN_SIZE, MAX_SIZE = 8, 2048
+COND_CHANNELS = 12
+WEIGHTS_NAME = "model.safetensors"
+BLEND = 0.25  # weight of the warped previous output in the final blend, where it is valid
+
+
+class WeightsError(RuntimeError):
+    """Restyler weights are missing or unreadable."""
+
+
+def _retrain_hint(path) -> str:
+    return (f"restyler weights missing or corrupted at {path}; retrain them with:\n  {RETRAIN}\n"
+            f"(or `worldgen train-restyler`; see docs/restyler.md)")
+
+
+# ---------------------------------------------------------------- network
+
+
+class _Block(nn.Module):
+    def __init__(self, ch: int, emb: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.conv2 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.film = nn.Linear(emb, 2 * ch)
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+
+    def forward(self, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        scale, shift = self.film(e)[:, :, None, None].chunk(2, dim=1)
+        h = F.silu(self.conv1(x))
+        h = h * (1 + scale) + shift
+        return x + self.conv2(h)
+
+
+class RestylerNet(ModelMixin, ConfigMixin):
+    """x0-predicting conditional denoiser (see the module docstring). 0.33 M parameters by default."""
+
+    @register_to_config
+    def __init__(self, cond_channels: int = COND_CHANNELS, image_channels: int = 3, channels: int = 64,
+                 blocks: int = 3, down: int = 8, head_channels: int = 16, num_styles: int = len(STYLES),
+                 emb_dim: int = 32, styles: tuple = STYLES, up_channels: int = 8):
+        super().__init__()
+        cin = cond_channels + image_channels
+        self.factor = down
+        self.stem = nn.Conv2d(cin * down * down, channels, 1)
+        self.style_emb = nn.Embedding(num_styles, emb_dim)
+        self.sigma_mlp = nn.Sequential(nn.Linear(16, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.res = nn.ModuleList([_Block(channels, emb_dim) for _ in range(blocks)])
+        self.up = nn.Conv2d(channels, up_channels * down * down, 1)
+        self.head1 = nn.Conv2d(up_channels + cin, head_channels, 1)
+        self.head_film = nn.Linear(emb_dim, head_channels)
+        self.head2 = nn.Conv2d(head_channels, image_channels, 1)
+
+    def _sigma_features(self, sigma: torch.Tensor) -> torch.Tensor:
+        freqs = torch.arange(8, device=sigma.device, dtype=torch.float32)
+        ang = sigma.float()[:, None] * math.pi * (2.0 ** freqs)[None] / 4
+        return torch.cat([ang.sin(), ang.cos()], dim=1)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, sigma: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """x0 estimate (B, 3, H, W) in [-1, 1] from the noisy image ``x`` (B, 3, H, W), conditioning
+        ``cond`` (B, 12, H, W), noise level ``sigma`` (B,) in [0, 1] and style ids (B,). H and W must be
+        multiples of ``down`` (callers pad)."""
+        # Written without full-resolution concatenations or pixel (un)shuffles: "pixel-unshuffle ×r then
+        # 1×1 conv" is the same map as an r×r conv of stride r, and "1×1 conv then pixel-shuffle" is an r×r
+        # transposed conv of stride r plus a tiled bias; the weights are stored in the 1×1 layout.
+        r, nx = self.factor, x.shape[1]
+        c = self.stem.out_channels
+        e = self.style_emb(style) + self.sigma_mlp(self._sigma_features(sigma).to(x.dtype))
+        ws = self.stem.weight.view(c, -1, r, r)
+        h = F.conv2d(x, ws[:, :nx], self.stem.bias, stride=r) + F.conv2d(cond, ws[:, nx:], stride=r)
+        for b in self.res:
+            h = b(F.silu(h), e)
+        h = F.silu(h)
+        u = self.up.out_channels // (r * r)
+        wu = self.up.weight.view(u, r, r, c).permute(3, 0, 1, 2)
+        h = F.conv_transpose2d(h, wu, stride=r) + self.up.bias.view(1, u, r, r).repeat(1, 1, h.shape[2], h.shape[3])
+        w1 = self.head1.weight
+        bias = self.head1.bias[None, :] + self.head_film(e)
+        h = F.conv2d(h, w1[:, :u]) + F.conv2d(x, w1[:, u:u + nx]) + F.conv2d(cond, w1[:, u + nx:])
+        return self.head2(F.relu(h + bias[:, :, None, None]))
+
+    def forward_reference(self, x: torch.Tensor, cond: torch.Tensor, sigma: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` spelt with concatenations and pixel (un)shuffles (the same function; for tests)."""
+        inp = torch.cat([x, cond], dim=1)
+        e = self.style_emb(style) + self.sigma_mlp(self._sigma_features(sigma).to(x.dtype))
+        h = self.stem(F.pixel_unshuffle(inp, self.factor))
+        for b in self.res:
+            h = b(F.silu(h), e)
+        h = F.pixel_shuffle(self.up(F.silu(h)), self.factor)
+        h = F.relu(self.head1(torch.cat([h, inp], dim=1)) + self.head_film(e)[:, :, None, None])
+        return self.head2(h)
+
+    def save(self, path) -> None:
+        """``config.json`` + ``model.safetensors`` in ``path`` (diffusers' ``save_pretrained``, the weights
+        file renamed to the project's name)."""
+        path = Path(path)
+        self.save_pretrained(str(path))
+        (path / "diffusion_pytorch_model.safetensors").replace(path / WEIGHTS_NAME)
+
+    @classmethod
+    def load(cls, path) -> RestylerNet:
+        """Inverse of :meth:`save` (also reads a plain diffusers folder)."""
+        path = Path(path)
+        if (path / "diffusion_pytorch_model.safetensors").exists():
+            return cls.from_pretrained(str(path))
+        from safetensors.torch import load_file
+
+        net = cls.from_config(cls.load_config(str(path)))
+        net.load_state_dict(load_file(str(path / WEIGHTS_NAME)), strict=True)
+        return net.eval()
+
+
+# ---------------------------------------------------------------- conditioning
+
+
+def seg_edges(seg: np.ndarray) -> np.ndarray:
+    """1.0 where a pixel's segment differs from a 4-neighbour's, else 0 (float32 (H, W))."""
+    e = np.zeros(seg.shape, dtype=bool)
+    d = seg[1:, :] != seg[:-1, :]
+    e[1:, :] |= d
+    e[:-1, :] |= d
+    d = seg[:, 1:] != seg[:, :-1]
+    e[:, 1:] |= d
+    e[:, :-1] |= d
+    return e.astype(np.float32)
+
+
+def norm_depth(depth: np.ndarray) -> np.ndarray:
+    """Log depth mapped to [-1, 1] (NEAR → -1, FAR/background → 1)."""
+    d = np.clip(depth.astype(np.float32), NEAR, FAR)
+    return (np.log(d / NEAR) / math.log(FAR / NEAR) * 2 - 1).astype(np.float32)
+
+
+def base_condition(albedo, normal, depth, segmentation) -> np.ndarray:
+    """The 8 G-buffer channels (H, W, 8) float32: albedo, normal, log depth, segmentation edges."""
+    return np.concatenate([
+        albedo.astype(np.float32) / 127.5 - 1, normal.astype(np.float32),
+        norm_depth(depth)[..., None], seg_edges(segmentation)[..., None] * 2 - 1], axis=-1)
+
+
+def warp_previous(prev_img: torch.Tensor, motion: torch.Tensor, seg: torch.Tensor | None = None,
+                  prev_seg: torch.Tensor | None = None, depth: torch.Tensor | None = None,
+                  prev_depth: torch.Tensor | None = None, depth_tol: float = 0.15) -> tuple[torch.Tensor, torch.Tensor]:
+    """Backward-warps ``prev_img`` (B, C, H, W) to the current frame with ``motion`` (B, H, W, 2) pixels
+    (``now - prev``): pixel centre ``p`` samples the previous image at ``p - motion``.
+
+    Returns (warped (B, C, H, W), valid (B, 1, H, W) float 0/1). A pixel is invalid when its previous
+    position is off screen, when the previous segmentation there (nearest) is another entity (``seg``,
+    ``prev_seg`` (B, H, W) long) — disocclusion — or when the previous depth there differs by more than
+    ``depth_tol`` relatively (``depth``, ``prev_depth`` (B, H, W)).
+    """
+    b, _, h, w = prev_img.shape
+    dev = prev_img.device
+    ys, xs = torch.meshgrid(torch.arange(h, device=dev, dtype=torch.float32) + 0.5,
+                            torch.arange(w, device=dev, dtype=torch.float32) + 0.5, indexing="ij")
+    px = xs[None] - motion[..., 0].float()
+    py = ys[None] - motion[..., 1].float()
+    grid = torch.stack([px / w * 2 - 1, py / h * 2 - 1], dim=-1)
+    warped = F.grid_sample(prev_img.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
+    valid = (px >= 0) & (px <= w) & (py >= 0) & (py <= h)
+    if seg is not None and prev_seg is not None:
+        ps = F.grid_sample(prev_seg[:, None].float(), grid, mode="nearest", padding_mode="border", align_corners=False)[:, 0]
+        valid &= ps.round().long() == seg.long()
+    if depth is not None and prev_depth is not None:
+        pd = F.grid_sample(prev_depth[:, None].float(), grid, mode="nearest", padding_mode="border", align_corners=False)[:, 0]
+        valid &= (pd - depth.float()).abs() <= depth_tol * depth.float().clamp_min(1e-3)
+    return warped.to(prev_img.dtype), valid[:, None].to(prev_img.dtype)
+
+
+# ---------------------------------------------------------------- the restyler
+
+
+@dataclass(frozen=True)
+class Restyled:
+    """A restyled frame and what the next frame needs to stay consistent with it.
+
+    ``image`` uint8 (H, W, 3); ``gbuffer`` the G-buffer it was made from; ``poses`` the world's poses then
+    (pass this object as ``prev=`` next frame). ``np.asarray(r)`` is the image.
+    """
+
+    image: np.ndarray
+    gbuffer: Any
+    poses: dict | None = None
+
+    def __array__(self, dtype=None, copy=None):
+        return self.image if dtype is None else self.image.astype(dtype)
+
+
+def check_style(style: str) -> int:
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; styles: {', '.join(STYLES)}")
+    return STYLES.index(style)
+
+
+def _check_shape(h: int, w: int) -> None:
+    if not (MIN_SIZE <= h <= MAX_SIZE and MIN_SIZE <= w <= MAX_SIZE):
+        raise ValueError(f"restyler frame size must be within {MIN_SIZE}..{MAX_SIZE} pixels a side, got {w}×{h}")
+
+
+class Restyler:
+    """Loads the trained :class:`RestylerNet` and restyles G-buffers (see the module docstring)."""
+
+    def __init__(self, net: RestylerNet, device: str | torch.device = "cpu", config: dict | None = None):
+        self.device = torch.device(device)
+        self.net = net.to(self.device).eval()
+        self.half = self.device.type == "cuda"  # fp16 + channels_last on CUDA (written, untested here)
+        if self.half:
+            self.net = self.net.half().to(memory_format=torch.channels_last)
+        self.config = dict(config or {})
+        self.styles = tuple(net.config.styles) if getattr(net.config, "styles", None) else STYLES
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike | None = None, device: str = "cpu") -> Restyler:
+        """Loads ``model.safetensors`` + ``config.json`` from ``path`` (default: the shipped weights/restyler).
+
+        Raises :class:`WeightsError` (saying how to retrain) when they are missing or corrupted."""
+        path = Path(path) if path is not None else WEIGHTS_DIR
+        has = (path / WEIGHTS_NAME).is_file() or (path / "diffusion_pytorch_model.safetensors").is_file()
+        if not has or not (path / "config.json").is_file():
+            raise WeightsError(_retrain_hint(path))
+        try:
+            net = RestylerNet.load(path)
+        except Exception as exc:
+            raise WeightsError(_retrain_hint(path) + f"\n(loading failed: {type(exc).__name__}: {exc})") from exc
+        return cls(net, device)
+
+    # -------------------------------------------------------------- core
+
+    @torch.no_grad()
+    def restyle_arrays(self, cond: np.ndarray, style: str, steps: int = 1, seed: int = 0,
+                       prev_warped: np.ndarray | None = None, prev_valid: np.ndarray | None = None) -> np.ndarray:
+        """Restyles precomputed G-buffer channels ``cond`` (H, W, 8) (see :func:`base_condition`);
+        ``prev_warped`` (H, W, 3) uint8 and ``prev_valid`` (H, W) the warped previous output. Returns uint8."""
+        sid = check_style(style)
+        h, w = cond.shape[:2]
+        _check_shape(h, w)
+        if prev_warped is None:
+            prev_t = torch.zeros(1, 3, h, w)
+            valid_t = torch.zeros(1, 1, h, w)
+        else:
+            prev_t = torch.from_numpy(prev_warped.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+            valid_t = torch.from_numpy(np.asarray(prev_valid, dtype=np.float32))[None, None]
+        c = torch.from_numpy(np.ascontiguousarray(cond, dtype=np.float32)).permute(2, 0, 1)[None]
+        out = self._sample(torch.cat([c, prev_t * valid_t, valid_t * 2 - 1], dim=1), sid, steps, seed)
+        out = out * (1 - BLEND * valid_t) + prev_t * (BLEND * valid_t)
+        return ((out[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+
+    def _sample(self, cond: torch.Tensor, sid: int, steps: int, seed: int) -> torch.Tensor:
+        if not isinstance(steps, int) or not (1 <= steps <= 1000):
+            raise ValueError(f"steps must be an integer in 1..1000, got {steps!r}")
+        _, _, h, w = cond.shape
+        d = self.net.factor
+        ph, pw = (-h) % d, (-w) % d
+        if ph or pw:
+            cond = F.pad(cond, (0, pw, 0, ph), mode="replicate")
+        gen = torch.Generator(device="cpu").manual_seed(int(seed))
+        x = torch.randn(cond.shape[0], 3, cond.shape[2], cond.shape[3], generator=gen)
+        dtype = torch.float16 if self.half else torch.float32
+        cond = cond.to(self.device, dtype)
+        x = x.to(self.device, dtype)
+        if self.half:
+            cond = cond.contiguous(memory_format=torch.channels_last)
+        style = torch.full((cond.shape[0],), sid, dtype=torch.long, device=self.device)
+
+        def x0_at(xt, sigma):
+            s = torch.full((cond.shape[0],), float(sigma), device=self.device)
+            return self.net(xt, cond, s, style).float()
+
+        if steps == 1:
+            out = x0_at(x, 1.0)
+        else:
+            sched = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)
+            sched.set_timesteps(steps, device=self.device)
+            xt = x.float()
+            for t in sched.timesteps:
+                sigma = float(t) / 1000.0
+                x0 = x0_at(xt.to(dtype), sigma)
+                v = (xt - x0) / max(sigma, 1e-4)
+                xt = sched.step(v, t, xt, return_dict=False)[0]
+            out = xt
+        return out[:, :, :h, :w].cpu().float()
+
+    def restyle(self, gb, style: str, prev=None, steps: int = 1, seed: int = 0, device: str | None = None) -> np.ndarray:
+        """A uint8 (H, W, 3) frame of G-buffer ``gb`` in ``style``.
+
+        ``prev``: the previous frame for temporal consistency — a :class:`Restyled`, an ``(image, GBuffer)``
+        pair (occlusion from their segmentation and depth) or a bare uint8 image (occlusion unknown: only
+        off-screen pixels are masked). ``gb.motion`` must be relative to that frame. ``steps``: 1 for the
+        distilled one-step mode, more for the flow-matching sampler. ``device`` moves the model first.
+        """
+        if device is not None and torch.device(device) != self.device:
+            self.__init__(self.net.float().to(memory_format=torch.contiguous_format), device, self.config)
+        check_style(style)
+        h, w = gb.albedo.shape[:2]
+        _check_shape(h, w)
+        cond = base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation)
+        warped = valid = None
+        if prev is not None:
+            warped, valid = prepare_prev(prev, gb)
+        return self.restyle_arrays(cond, style, steps, seed, warped, valid)
+
+
+def prepare_prev(prev, gb) -> tuple[np.ndarray, np.ndarray]:
+    """(warped uint8 (H, W, 3), valid float32 (H, W)) of a previous frame into ``gb``'s frame."""
+    prev_gb = None
+    if isinstance(prev, Restyled):
+        img, prev_gb = prev.image, prev.gbuffer
+    elif isinstance(prev, (tuple, list)) and len(prev) == 2:
+        img, prev_gb = prev
+    else:
+        img = prev
+    img = np.asarray(img)
+    h, w = gb.albedo.shape[:2]
+    if img.shape != (h, w, 3):
+        raise ValueError(f"prev frame has shape {img.shape}, expected {(h, w, 3)}")
+    t = torch.from_numpy(img.astype(np.float32)).permute(2, 0, 1)[None]
+    kw = {}
+    if prev_gb is not None:
+        kw = dict(seg=torch.from_numpy(gb.segmentation)[None], prev_seg=torch.from_numpy(prev_gb.segmentation)[None],
+                  depth=torch.from_numpy(gb.depth)[None], prev_depth=torch.from_numpy(prev_gb.depth)[None])
+    warped, valid = warp_previous(t, torch.from_numpy(gb.motion)[None], **kw)
+    return warped[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy(), valid[0, 0].numpy()
+
+
+_CACHE: dict[tuple, Restyler] = {}
+
+
+def load(path=None, device: str = "cpu") -> Restyler:
+    """The shipped (or ``path``) restyler, loaded once per process and device."""
+    key = (str(path or WEIGHTS_DIR), str(device))
+    if key not in _CACHE:
+        _CACHE[key] = Restyler.from_pretrained(path, device)
+    return _CACHE[key]
+
+
+def restyle_world(world, size=(256, 256), style: str = "realistic", steps: int = 1, prev: Restyled | None = None,
+                  camera=None, seed: int = 0, restyler: Restyler | None = None) -> Restyled:
+    """Restyles a :class:`worldgen.World` (or a bare :class:`physics.Simulation`) as it is now.
+
+    Pass the returned :class:`Restyled` as ``prev`` next frame: motion vectors then come from its poses and
+    the previous output is warped in. ``np.asarray(result)`` / ``result.image`` is the uint8 frame.
+    """
+    from renderer.gbuffer import gbuffer, poses
+
+    check_style(style)
+    sim = getattr(world, "simulation", world)
+    sim = sim() if callable(sim) else sim
+    r = restyler or load()
+    gb = gbuffer(sim, size, camera=camera, prev_poses=prev.poses if prev is not None else None)
+    img = r.restyle(gb, style, prev=prev, steps=steps, seed=seed)
+    return Restyled(img, gb, poses(sim))
+
+
+def save_config(path: Path, extra: dict) -> None:
+    """Merges ``extra`` into ``path``/config.json (training metadata next to the model config)."""
+    cfg = json.loads((path / "config.json").read_text())
+    cfg.update(extra)
+    (path / "config.json").write_text(json.dumps(cfg, indent=2))
