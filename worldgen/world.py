@@ -420,14 +420,15 @@ class World:
     STYLES = ("albedo", "realistic", "toon", "pixel", "painterly", "palette")
 
     def render(self, size: tuple[int, int] = (256, 256), style: str = "albedo",
-               camera: str | None = None, *, steps: int = 1, teacher: bool = False) -> np.ndarray:
+               camera: str | None = None, *, steps: int = 1, teacher: bool = False,
+               temporal: bool = False) -> np.ndarray:
         """The world seen from ``camera`` as a uint8 (H, W, 3) image.
 
         ``albedo`` is each entity's flat colour from its appearance (exact, ≈1 ms at 64²).
         ``realistic``, ``toon``, ``pixel`` and ``painterly`` are drawn by the trained restyler
-        (weights/restyler: ~25 ms at 256², ``steps`` diffusion steps, temporally stable: the previous
-        frame, warped by exact motion vectors, conditions the next when frames are rendered tick by
-        tick). ``teacher=True`` draws them with the slow teacher renderers instead (renderer/teachers.py;
+        (weights/restyler: ~25 ms at 256², ``steps`` diffusion steps). ``temporal=True`` conditions each
+        frame on the previous one warped by exact motion vectors (less flicker, but the shipped weights
+        leave ghost trails behind fast objects, so it is off by default). ``teacher=True`` draws them with the slow teacher renderers instead (renderer/teachers.py;
         ``realistic`` ~3 s at 256²); ``palette`` (the spec's ``style.palette``) is teacher-only.
         """
         if style not in self.STYLES:
@@ -446,7 +447,8 @@ class World:
 
         key = (style, tuple(size), camera)
         last = getattr(self, "_restyled", None)  # (key, tick, Restyled) of the last restyled frame
-        prev = last[2] if last is not None and last[0] == key and 0 < self._sim.tick - last[1] <= 4 else None
+        prev = last[2] if temporal and last is not None and last[0] == key and 0 < self._sim.tick - last[1] <= 4 \
+            else None
         out = restyle_world(self, size, style, steps=steps, prev=prev, camera=camera, seed=self.seed % 2**63)
         self._restyled = (key, self._sim.tick, out)
         return out.image

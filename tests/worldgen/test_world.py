@@ -295,7 +295,7 @@ def test_restyled_render_is_deterministic_and_follows_the_world():
     fb = [b.render((64, 48), style="toon")]
     for w, frames in ((a, fa), (b, fb)):
         w.step(ticks=2)
-        frames.append(w.render((64, 48), style="toon"))  # conditioned on the warped previous frame
+        frames.append(w.render((64, 48), style="toon", temporal=True))  # conditioned on the warped previous frame
     assert all(x.shape == (48, 64, 3) and x.dtype == np.uint8 for x in fa)
     assert all(np.array_equal(x, y) for x, y in zip(fa, fb))
     assert np.abs(a.render((64, 48), style="pixel").astype(int) - fa[-1].astype(int)).mean() > 2
