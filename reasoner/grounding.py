@@ -195,6 +195,15 @@ def _embedder(device: str = DEVICE) -> _EmbedderState | None:
         return state
 
 
+def embed(texts: Sequence[str]) -> Any | None:
+    """Unit-length MiniLM embeddings (N, 384) of ``texts`` (each capped at 200 characters), or None when
+    embeddings are unavailable (disabled or failed to load). Loads the model on first use."""
+    state = _embedder()
+    if state is None:
+        return None
+    return _encode(state.model, [str(t)[:200] for t in texts], 32)
+
+
 def load_embedder(device: str = DEVICE) -> None:
     """Loads the encoder and the kind vectors now instead of on the first :func:`ground` call.
 

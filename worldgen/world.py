@@ -428,11 +428,15 @@ class World:
         ``realistic``, ``toon``, ``pixel`` and ``painterly`` are drawn by the trained restyler
         (weights/restyler: ~25 ms at 256², ``steps`` diffusion steps). ``temporal=True`` conditions each
         frame on the previous one warped by exact motion vectors (less flicker, but the shipped weights
-        leave ghost trails behind fast objects, so it is off by default). ``teacher=True`` draws them with the slow teacher renderers instead (renderer/teachers.py;
-        ``realistic`` ~3 s at 256²); ``palette`` (the spec's ``style.palette``) is teacher-only.
+        leave ghost trails behind fast objects, so it is off by default). ``teacher=True`` draws them
+        with the slow teacher renderers instead (renderer/teachers.py; ``realistic`` ~3 s at 256²);
+        ``palette`` (the spec's ``style.palette``) is teacher-only. Any other text is mapped to the
+        nearest style by meaning ("cartoon with ink outlines" → toon; renderer/styles.py).
         """
-        if style not in self.STYLES:
-            raise ValueError(f"unknown style {style!r}; styles: {', '.join(self.STYLES)}")
+        if style not in self.STYLES:  # words ("cartoon with ink outlines") → the nearest style, or a clear error
+            from renderer.styles import resolve_style
+
+            style, _ = resolve_style(style, self.STYLES)
         if style == "albedo":
             return self._raster().render(size, camera).albedo
         if style == "palette" or teacher:

@@ -298,6 +298,31 @@ def test_restyled_render_is_deterministic_and_follows_the_world():
         frames.append(w.render((64, 48), style="toon", temporal=True))  # conditioned on the warped previous frame
     assert all(x.shape == (48, 64, 3) and x.dtype == np.uint8 for x in fa)
     assert all(np.array_equal(x, y) for x, y in zip(fa, fb))
+    assert np.array_equal(a.render((64, 48), style="cartoon with ink outlines"), a.render((64, 48), style="toon"))
     assert np.abs(a.render((64, 48), style="pixel").astype(int) - fa[-1].astype(int)).mean() > 2
     a.close()
     b.close()
+
+
+def test_set_appearance_shows_in_the_next_restyled_frame_on_that_entity_only():
+    import numpy as np
+    from scipy.ndimage import binary_dilation
+
+    import worldgen
+
+    rule = {"name": "gild", "on": {"event": "timer", "at": 0.01},
+            "do": [{"do": "set_property", "target": "pin_1", "property": "color", "value": "#ffd700"}]}
+    plain, gilded = worldgen.example("bowling"), worldgen.example("bowling")
+    gilded.add_rule(rule)
+    for w in (plain, gilded):
+        w.step(ticks=2)
+    size = (128, 96)
+    a, b = plain.render(size, style="realistic"), gilded.render(size, style="realistic")
+    g = gilded.gbuffer(size)
+    pin = g["segmentation"] == list(g["entity_names"]).index("pin_1")  # the head pin, in view
+    assert pin.sum() > 5
+    diff = np.abs(a.astype(int) - b.astype(int)).sum(-1)
+    near = binary_dilation(pin, iterations=10)
+    assert diff[pin].mean() > 20 and diff[~near].mean() < 0.05 * diff[pin].mean()
+    plain.close()
+    gilded.close()
