@@ -57,15 +57,16 @@ def load(path: str, seed: int | None = None):
     return load_world(path, seed)
 
 
-def create(prompt: str, seed: int = 0, images=(), reasoner: str = "builtin"):
-    """A World from a prompt, through a reasoner (see the ``reasoner`` package)."""
-    try:
-        from reasoner import create_world
-    except ImportError as e:  # the reasoner lands in its own package
-        raise NotImplementedError(
-            "worldgen.create needs the reasoner package, which is not available in this build; "
-            "use worldgen.example(name) or World.from_spec(spec)"
-        ) from e
+def create(prompt: str, seed: int = 0, images=(), reasoner: Any = "builtin"):
+    """A :class:`World` reasoned from ``prompt`` (+ ``images``), verified by simulating it; ``world.trace`` says how.
+
+    ``reasoner`` is ``"builtin"`` (offline, CPU) or any ``reasoner.Reasoner`` instance (e.g. a
+    language model, ``reasoner.lm.LMReasoner``). Same prompt, images and seed → the same world.
+    Raises ``reasoner.ReasonerError`` (a ``ValueError``) with what is supported when a prompt
+    cannot become a working world. See docs/reasoner.md.
+    """
+    from reasoner import create_world
+
     return create_world(prompt, seed=seed, images=images, reasoner=reasoner)
 
 

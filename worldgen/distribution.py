@@ -107,12 +107,8 @@ def _resolve_design(design: Any) -> tuple[WorldSpec, str | None]:
             return example_spec(text), text
         if text.lstrip().startswith("{"):
             return validate_spec(text, "design"), None
-        try:
-            from reasoner import create_world  # the reasoner lands in its own package
-        except ImportError:
-            raise NotImplementedError(
-                f"design {text[:60]!r} is neither an example name nor a spec, and prompts need the reasoner "
-                f"package, which is not available in this build; examples: {', '.join(examples())}") from None
+        from reasoner import create_world  # a prompt: reasoned and verified (ReasonerError if it cannot be)
+
         return create_world(text, seed=0).spec, None
     raise TypeError(f"design must be a WorldSpec, a dict, JSON text or an example name, got {type(design).__name__}")
 

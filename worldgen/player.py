@@ -146,7 +146,7 @@ class _Sound:
         self._pending: list[np.ndarray] = []
         try:
             from renderer.audio import AudioMixer
-        except Exception:  # the audio module is optional (it lands with its own issue)
+        except Exception:  # without the audio module (a partial install) the player is silent
             self.status = "sound: off (renderer.audio is not available)"
             return
         try:
