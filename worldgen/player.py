@@ -358,8 +358,7 @@ class Player:
     # ------------------------------------------------------------------ setup
 
     def _probe_styles(self, wanted: str) -> list[str]:
-        names = list(dict.fromkeys([*getattr(type(self.world), "STYLES", ()), *CANDIDATE_STYLES, wanted,
-                                    self.world.spec.style.name]))
+        names = list(dict.fromkeys([*getattr(type(self.world), "STYLES", CANDIDATE_STYLES), wanted]))
         ok = []
         for s in names:
             try:
