@@ -188,7 +188,7 @@ def test_without_an_audio_module_the_clip_is_silent_and_says_so(tmp_path, monkey
     ({"path": "afile/frames/"}, r"not writable: .*afile' is not a directory"),
     ({"path": "f%d/x.png"}, r"frame number .* must be in the file name"),
     ({"path": "f_%d.jpg"}, r"must name \.png files"),
-    ({"style": "watercolour"}, r"unknown style 'watercolour'; styles: albedo"),
+    ({"style": "zzqx"}, r"unknown style 'zzqx'; styles: albedo"),  # words map to styles; gibberish does not
     ({"camera": "nope"}, r"no camera 'nope'; cameras: main, pins"),
     ({"actions": {-1: {"p1": {"throw": 1}}}}, r"actions keys must be tick offsets .*integers ≥ 0"),
     ({"actions": {"0": {"p1": {"throw": 1}}}}, r"actions keys must be tick offsets"),
