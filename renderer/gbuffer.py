@@ -45,7 +45,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from renderer.raster import FAR, NEAR, check_size, find_camera
+from renderer.raster import FAR, NEAR, check_size, find_camera, place_camera
 from worldgen.spec import Camera
 
 Pose = tuple[tuple[float, float, float], tuple[float, float, float, float]]
@@ -140,21 +140,10 @@ class View:
 def camera_view(camera: Camera, size: tuple[int, int], pose_of: Callable[[str], Pose | None]) -> View:
     """The :class:`View` of ``camera``; ``pose_of(name)`` gives the followed entity's pose (None: don't follow).
 
-    Same placement rules as :func:`renderer.raster.camera_pose`.
+    Placed by :func:`renderer.raster.place_camera`, as the rasteriser places it.
     """
-    eye, target = tuple(map(float, camera.position)), tuple(map(float, camera.target))
-    if camera.follow is not None:
-        pose = pose_of(camera.follow)
-        if pose is not None:
-            at = tuple(float(v) for v in pose[0])
-            offset = tuple(e - t for e, t in zip(eye, target))
-            eye, target = tuple(a + o for a, o in zip(at, offset)), at
-    if camera.mode == "top_down":
-        dist = math.dist(eye, target) or 10.0
-        eye = (target[0], target[1] + 1e-3, target[2] + dist)
-    elif camera.mode == "side":
-        dist = math.dist(eye, target) or 10.0
-        eye = (target[0], target[1] - dist, target[2])
+    pose = pose_of(camera.follow) if camera.follow is not None else None
+    eye, target = place_camera(camera, pose[0] if pose is not None else None)
     up = (0.0, 1.0, 0.0) if camera.mode == "top_down" else (0.0, 0.0, 1.0)
     return View(eye, target, up, float(camera.fov_deg), size)
 

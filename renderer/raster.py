@@ -60,9 +60,19 @@ def find_camera(sim, camera: str | Camera | None) -> Camera:
 
 def camera_pose(sim, camera: Camera) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """(eye, target) in metres for a camera of the world, following its entity if it has one."""
-    eye, target = tuple(camera.position), tuple(camera.target)
-    if camera.follow is not None and camera.follow in sim.entity_names:
-        at = tuple(sim.pose(camera.follow)[0])
+    follow = camera.follow is not None and camera.follow in sim.entity_names
+    return place_camera(camera, sim.pose(camera.follow)[0] if follow else None)
+
+
+def place_camera(camera: Camera, followed_at=None) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """(eye, target) of ``camera``; ``followed_at`` is the followed entity's position (None: stay put).
+
+    A follow camera keeps its eye-to-target offset around the entity; ``top_down`` and ``side``
+    cameras look straight down / along +y from their distance to the target.
+    """
+    eye, target = tuple(map(float, camera.position)), tuple(map(float, camera.target))
+    if followed_at is not None:
+        at = tuple(float(v) for v in followed_at)
         offset = tuple(e - t for e, t in zip(eye, target))
         eye, target = tuple(a + o for a, o in zip(at, offset)), at
     if camera.mode == "top_down":
