@@ -397,7 +397,8 @@ def projectile(b: Builder) -> None:
            launch_speed=round(v, 3), angle_deg=angle, distance_m=round(dist, 2))
     b.note("controls", f"fire spawns a {b.noun_for(ammo)} from the {kind_l} (0.5 s cooldown); every shot is counted")
     b.goal("all_hit", f"score >= {n}")
-    b.camera((-3.0, -2.5, 2.2), (dist / 2, 0, 1.0), 55)
+    b.camera((dist * 0.3, -3.2, 1.9), (dist * 0.65, 0, 1.0), 50)  # sees the launch and the shelf
+    b.camera((dist - 1.8, -0.9, 1.5), (dist, 0, 1.05), 45, name="targets")
     slow = math.sqrt(9.81 / max(g, 1.0))  # under weak gravity flights are long and knocked things tip slowly
     b.prove(f"a shot reaches the {b.noun_for(tgt)}s and knocks one", "score > 0", int(300 * slow),
             {10: {"p1": {"fire": 1}}})
