@@ -28,7 +28,7 @@ from typing import Any
 from reasoner import knowledge as kb
 from reasoner.base import Reasoner, ReasonerError
 from reasoner.builder import Builder, Params, ident
-from reasoner.intent import Intent, ObjectMention, parse
+from reasoner.intent import Intent, ObjectMention, mechanic_hints, parse
 from reasoner.mechanics import TEMPLATES, TITLES
 from reasoner.trace import ReasoningTrace
 from reasoner.twists import apply_twists
@@ -94,6 +94,11 @@ class BuiltinReasoner(Reasoner):
             if not (again and again.group(1) in intent.counts):
                 trace.add("intent", note)
         grounded = self._ground(intent, trace)
+        if grounded:  # grounded nouns are evidence too: "12 tiles" (→ domino) make a domino chain
+            objects = [replace(o, kind=grounded.get(o.noun, o.kind)) for o in intent.objects]
+            intent.mechanic_hints = mechanic_hints(intent.text, objects, intent.gravity)
+            trace.add("intent", "mechanics with grounded nouns: "
+                      + ", ".join(f"{m} {v:.2f}" for m, v in intent.mechanic_hints[:4]))
         hints, sketch = _read_images(images, trace)
         mechanics = _choose(intent, grounded, sketch, trace)
         spec, build_trace = self._build_verified(intent, grounded, mechanics, hints, sketch, seed, trace)
@@ -432,9 +437,10 @@ def _choose(intent: Intent, grounded: dict[str, str], sketch: Any, trace: Reason
         hints = hints[1:]
     main = hints[0][0]
     chosen = [main]
-    # a second, clearly requested mechanic is composed beside the first (a bowling lane and a domino chain)
+    # a second, clearly requested mechanic (≥ 0.4 of the evidence) is composed beside the first (a bowling
+    # lane and a domino chain); weaker evidence ("push the first one over") is a verb, not a second game
     for m, s in hints[1:]:
-        if s >= 0.3 and m not in ("zero_g",) and m != main and len(chosen) < 2 and not _same_family(main, m):
+        if s >= 0.4 and m not in ("zero_g",) and m != main and len(chosen) < 2 and not _same_family(main, m):
             chosen.append(m)
     if not intent.mechanic_hints:
         trace.add("intent", "evidence: " + ", ".join(f"{m} {s:.2f}" for m, s in hints[:4]))

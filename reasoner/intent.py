@@ -37,7 +37,7 @@ from reasoner import knowledge as kb
 
 __all__ = [
     "CHANGES", "MAX_CHARS", "MAX_COUNT", "MAX_PLAYERS", "MECHANICS", "AfterCountTwist", "AtTimeTwist", "Change",
-    "EveryTwist", "Intent", "ObjectMention", "Twist", "WhenTwist", "parse",
+    "EveryTwist", "Intent", "ObjectMention", "Twist", "WhenTwist", "mechanic_hints", "parse",
 ]
 
 MAX_CHARS = 2000  #: characters of a prompt that are read
@@ -1023,6 +1023,16 @@ _KIND_MECHANICS: dict[str, dict[str, float]] = {
     "slope": {"slope": 2}, "boulder": {"slope": 0.5}, "robot": {"push": 1.5}, "cart": {"push": 1},
     "target zone": {"push": 1}, "asteroid": {"zero_g": 1.5}, "balloon": {"zero_g": 0.5},
 }
+
+
+def mechanic_hints(text: str, mentions: list[ObjectMention], gravity: tuple[float, float, float] | None
+                   ) -> list[tuple[str, float]]:
+    """Evidence for each mechanic from ``text`` and ``mentions`` (see ``Intent.mechanic_hints``).
+
+    Public so a caller that learns more about the mentions (kinds grounded by embeddings) can
+    score them again with the same rules.
+    """
+    return _mechanics(text, mentions, gravity)
 
 
 def _mechanics(text: str, mentions: list[ObjectMention], gravity: tuple[float, float, float] | None

@@ -73,6 +73,7 @@ def test_unreadable_images_are_refused_clearly(tmp_path):
 
 def test_unknown_nouns_are_grounded_and_named_in_the_world():
     spec, trace = BuiltinReasoner().reason("a chain of 12 tiles; push the first one over")
+    assert spec.metadata.title == "Domino chain"  # grounded nouns count as evidence for the mechanic
     tiles = [e for e in spec.entities if e.kind == "tile"]
     assert len(tiles) == 12 and all("domino" in e.tags for e in tiles)
     step = next(s for s in trace.stage("grounding") if s.data.get("noun", "").startswith("tile"))
