@@ -273,6 +273,18 @@ def cmd_create(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(a: argparse.Namespace) -> int:
+    from worldgen.server import serve
+
+    if a.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"worldgen: serving on {a.host}: anyone who can reach it may create rooms; room links carry "
+              "their tokens", file=sys.stderr)
+    print(f"worldgen editor on http://{'127.0.0.1' if a.host == 'localhost' else a.host}:{a.port}/ "
+          f"(rooms in {a.db}; Ctrl+C stops)", flush=True)
+    serve(a.host, a.port, a.db, log_level=a.log_level)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="worldgen", description="Causal, interactive worlds on pybullet.",
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -346,6 +358,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--workers", type=int, default=2, help="processes rendering teacher frames")
     s.set_defaults(fn=cmd_train_restyler)
+
+    s = sub.add_parser("serve", help="web editor + multiplayer server on localhost (docs/server.md)",
+                       description="Serve the web editor and multiplayer rooms. Only the server steps worlds; "
+                                   "rooms live in an SQLite file and resume after a restart.")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--db", default="worlds.sqlite", help="SQLite file for rooms (default worlds.sqlite)")
+    s.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    s.set_defaults(fn=cmd_serve)
 
     s = sub.add_parser("examples", help="list the shipped example worlds")
     s.add_argument("--export", metavar="DIR", help="also write each as DIR/NAME.json")
