@@ -93,6 +93,7 @@ class Simulation:
         self.log = EventLog(event_capacity)
         self._client = bridge.connect()
         self._restores = 0  # file restores on this client (see _rebuild_engine)
+        self.engine_generation = 0  # counts engine rebuilds (snapshot, restore)
         self._book = RuleBook.compile(spec)
         self._controls = {(pl.name, c.name): c for pl in spec.players for c in pl.controls}
         self.reset(seed)
@@ -936,6 +937,7 @@ class Simulation:
         Live entity records keep their Python state; only their body ids are updated.
         """
         self._restores += 1
+        self.engine_generation += 1  # bodies are new: per-body engine state (colours) must be set again
         if self._restores >= RESTORES_PER_CLIENT:
             # pybullet keeps ~30 KB per file restore until its client goes away: move to a
             # fresh client now and then, so memory stays bounded however long a world runs.

@@ -90,12 +90,13 @@ class Rasterizer:
     def __init__(self, sim) -> None:
         self.sim = sim
         self._colors: dict[int, tuple] = {}
-        self._client: int | None = None
+        self._client: tuple[int, int] | None = None  # (engine client, rebuild generation) of the colours
 
     def _sync_colors(self) -> None:
         sim = self.sim
-        if self._client != sim.client:  # a snapshot or restore moved the world to new bodies
-            self._colors, self._client = {}, sim.client
+        engine = (sim.client, getattr(sim, "engine_generation", 0))
+        if self._client != engine:  # a snapshot or restore rebuilt the world's bodies (colours reset)
+            self._colors, self._client = {}, engine
         for name in sim.entity_names:
             lv = sim.live(name)
             if lv.body is None:

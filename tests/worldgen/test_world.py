@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import math
 
+import numpy as np
 import pytest
 
 import worldgen
@@ -326,3 +327,14 @@ def test_set_appearance_shows_in_the_next_restyled_frame_on_that_entity_only():
     assert diff[pin].mean() > 20 and diff[~near].mean() < 0.05 * diff[pin].mean()
     plain.close()
     gilded.close()
+
+
+def test_snapshot_and_rewind_keep_the_albedo_colours():
+    """A snapshot rebuilds the engine's bodies; the rendered colours must survive it (and a rewind)."""
+    world = worldgen.example("air_hockey")
+    before = world.render((64, 48))
+    world.snapshot()
+    assert np.array_equal(world.render((64, 48)), before)
+    world.step(ticks=2)
+    world.rewind(2)
+    assert np.array_equal(world.render((64, 48)), before)
