@@ -133,6 +133,8 @@ class Room:
         self._pending_events: list[Any] = []  # not yet sent to clients
         self._persist_pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # something for an idle loop to do
+        self._dirty = True  # clients need a frame even though the world is paused
         self._thread: threading.Thread | None = None
         self.on_persist: Callable[[], None] | None = None  # test hook: called after each snapshot write
 
@@ -142,8 +144,14 @@ class Room:
         self._thread = threading.Thread(target=self._run, name=f"room-{self.id}", daemon=True)
         self._thread.start()
 
+    def poke(self) -> None:
+        """Something changed that clients should see (a join, a view, an edit, a control)."""
+        self._dirty = True
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         with self.lock:
@@ -170,9 +178,18 @@ class Room:
                 else:
                     next_tick = now + period
                 if now >= next_frame:
-                    work = self._broadcast_frame() if self.clients else 0.0
+                    # a paused world only needs a frame when something changed (a join, a view, an edit)
+                    send = self.clients and (self.running or self._dirty)
+                    work = self._broadcast_frame() if send else 0.0
+                    self._dirty = False
                     # frames take at most half the wall time, so ticks, joins and edits always get the lock
                     next_frame = max(next_frame + fperiod, now + 2.0 * work)
+            if not self.running and not self._dirty:
+                if self._wake.wait(0.5):  # idle: sleep until a join, a view change, an edit or play
+                    self._dirty = True
+                self._wake.clear()
+                next_frame = time.monotonic()
+                continue
             wait = min(next_tick, next_frame) - time.monotonic()
             if wait > 0:
                 self._stop.wait(wait)
@@ -247,6 +264,7 @@ class Room:
         return json.dumps({"type": "state", "tick": w.tick, "time": round(w.time, 4), "running": self.running,
                            "hash": w.state_hash(), "t": time.time(), "variables": _finite(w.variables),
                            "entities": delta, "events": events, "outcome": w.outcome,
+                           "terminated": w.terminated, "truncated": w.truncated,
                            "episode": w.episode}, separators=(",", ":"))
 
     def _broadcast_frame(self) -> float:
@@ -282,6 +300,7 @@ class Room:
                                        "events": self._recent_events(),
                                        "controls": self._controls(client.player)}))
             self._announce_members()
+            self.poke()
             return client
 
     def leave(self, client: Client) -> None:
@@ -368,6 +387,7 @@ class Room:
                 return f"size must be [width, height] with sides {MIN_FRAME_SIDE}..{MAX_FRAME_SIDE}"
             client.size = (size[0], size[1])
         client.view = view
+        self.poke()
         return None
 
     # ------------------------------------------------------------ what the API returns
@@ -378,7 +398,7 @@ class Room:
                 "room_id": self.id, "title": self.title, "role": role, "player": player,
                 "seed": self.seed, "spec": w.spec.model_dump(mode="json"), "trace": self.trace,
                 "tick": w.tick, "time": round(w.time, 4), "running": self.running, "hash": w.state_hash(),
-                "episode": w.episode, "outcome": w.outcome,
+                "episode": w.episode, "outcome": w.outcome, "terminated": w.terminated, "truncated": w.truncated,
                 "variables": _finite(w.variables), "entities": {
                     name: {"kind": v.kind, "position": [round(c, 4) for c in v.position]}
                     for name, v in w.entities.items()},
@@ -414,6 +434,7 @@ class Room:
             self._reassign_all()
             self._persist()
             self._announce_spec()
+            self.poke()
         old.close()
 
     def control(self, action: str, ticks: int = 1) -> None:
@@ -448,6 +469,7 @@ class Room:
             else:  # the API validates actions; this is a programming error
                 raise ValueError(f"unknown action {action!r}")
             self._announce_spec()
+            self.poke()
 
     def why(self, event_id: int) -> list[dict[str, Any]] | None:
         with self.lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import tempfile
 import threading
@@ -33,13 +34,25 @@ class RoomError(Exception):
         self.status, self.message, self.errors = status, message, errors
 
 
+_NAMED = re.compile(r" \('[^']*'\)")
+_LEADING_LOCATION = re.compile(r"^([A-Za-z_]+(?:\.\d+(?: \('[^']*'\))?|\.[A-Za-z_]+)*): ")
+
+
+def field_path(location: str, message: str = "") -> str:
+    """``entities.3 ('pin').mass`` → ``entities[3].mass``; cross-reference errors carry it in the message."""
+    if not location:
+        m = _LEADING_LOCATION.match(message)
+        location = m.group(1) if m else ""
+    return re.sub(r"\.(\d+)", r"[\1]", _NAMED.sub("", location))
+
+
 def _spec_error(exc: Exception) -> RoomError:
     from worldgen.io import SpecError
 
     if isinstance(exc, SpecError):
         return RoomError(422, str(exc).splitlines()[0].rstrip(":") + ": " + "; ".join(
             f"{loc}: {msg}" if loc else msg for loc, msg in exc.errors[:5]),
-            [{"field": loc, "message": msg} for loc, msg in exc.errors])
+            [{"field": field_path(loc, msg), "location": loc, "message": msg} for loc, msg in exc.errors])
     return RoomError(422, str(exc)[:2000])
 
 
