@@ -248,6 +248,9 @@ def create_app(db_path: str = "worlds.sqlite", *, allowed_hosts: tuple[str, ...]
     async def live(ws: WebSocket, room_id: str):
         origin = ws.headers.get("origin")
         host = ws.headers.get("host", "")
+        if host.rsplit(":", 1)[0].strip("[]") not in hosts:  # DNS rebinding: as for HTTP
+            await ws.close(code=4400, reason="unknown host")
+            return
         if origin is not None and origin.split("://", 1)[-1] != host:
             await ws.close(code=4403, reason="cross-origin WebSocket refused")
             return

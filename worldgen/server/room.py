@@ -474,9 +474,10 @@ class Room:
     def why(self, event_id: int) -> list[dict[str, Any]] | None:
         with self.lock:
             try:
-                return [event_json(e) for e in self.world.why(event_id)]
+                chain = self.world.why(event_id)
             except (KeyError, IndexError, ValueError):
                 return None
+            return [event_json(e) for e in chain] or None  # None: not in the log
 
     def pick(self, x: float, y: float, size: tuple[int, int]) -> str | None:
         with self.lock:
