@@ -2,7 +2,7 @@
 
 Starts ``worldgen serve`` in a subprocess, makes a room with an 8-player world (push_crate
 with eight robots), connects scripted clients (players send an input change ~10 times a
-second, everyone receives state + a 160×120 JPEG per frame) and reports, over the measured
+second, everyone receives state + a JPEG per frame, 160×120 unless ``--size``) and reports, over the measured
 window:
 
 - tick time p50/p99 (``world.step`` only) and the largest lag of the fixed 60 Hz schedule,
@@ -57,7 +57,7 @@ def eight_player_spec(players: int) -> dict:
     return spec
 
 
-async def client(url: str, role: str, seconds: float, results: list, view_size=(160, 120)) -> None:
+async def client(url: str, role: str, seconds: float, results: list, view_size: tuple[int, int]) -> None:
     lat, frames, sent_at = [], 0, None
     rng = random.Random(hash(url) & 0xFFFF)
     async with websockets.connect(url, max_size=None) as ws:
@@ -88,20 +88,22 @@ async def client(url: str, role: str, seconds: float, results: list, view_size=(
     results.append({"role": role, "player": player, "latency": lat, "frames": frames, "seconds": seconds})
 
 
-async def crowd(srv: Server, rid: str, invites: dict, players: int, spectators: int, seconds: float) -> list:
+async def crowd(srv: Server, rid: str, invites: dict, players: int, spectators: int, seconds: float,
+                size: tuple[int, int]) -> list:
     results: list = []
-    tasks = [client(srv.ws_url(rid, invites["player"]), "player", seconds, results) for _ in range(players)]
-    tasks += [client(srv.ws_url(rid, invites["spectator"]), "spectator", seconds, results) for _ in range(spectators)]
+    tasks = [client(srv.ws_url(rid, invites["player"]), "player", seconds, results, size) for _ in range(players)]
+    tasks += [client(srv.ws_url(rid, invites["spectator"]), "spectator", seconds, results, size)
+              for _ in range(spectators)]
     await asyncio.gather(*tasks)
     return results
 
 
-def one_run(srv: Server, players: int, spectators: int, seconds: float) -> dict:
+def one_run(srv: Server, players: int, spectators: int, seconds: float, size: tuple[int, int]) -> dict:
     room = srv.create(spec=eight_player_spec(8), seed=0)
     rid, owner = room["room_id"], room["token"]
     srv.ok("POST", f"/api/rooms/{rid}/control", {"action": "play"}, owner)
     time.sleep(0.5)
-    results = asyncio.run(crowd(srv, rid, room["invites"], players, spectators, seconds))
+    results = asyncio.run(crowd(srv, rid, room["invites"], players, spectators, seconds, size))
     stats = srv.ok("GET", f"/api/rooms/{rid}/stats", token=owner)
     lat = sorted(x for r in results for x in r["latency"])
     assigned = sum(1 for r in results if r["role"] == "player" and r["player"])
@@ -124,7 +126,9 @@ def main(argv=None) -> int:
     ap.add_argument("--spectators", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--size", default="160x120", help="frame size every client asks for (default 160x120)")
     a = ap.parse_args(argv)
+    size = tuple(int(v) for v in a.size.lower().split("x"))
     keys = ["tick_p50_ms", "tick_p99_ms", "max_lag_ms", "skipped_ticks", "frame_work_p50_ms", "frame_work_p99_ms",
             "latency_p50_ms", "latency_p99_ms", "fps_per_client_median"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,8 +136,8 @@ def main(argv=None) -> int:
         try:
             rows = {"baseline (1 spectator)": [], f"{a.players} players + {a.spectators} spectators": []}
             for i in range(a.runs):
-                rows["baseline (1 spectator)"].append(one_run(srv, 0, 1, a.seconds))
-                r = one_run(srv, a.players, a.spectators, a.seconds)
+                rows["baseline (1 spectator)"].append(one_run(srv, 0, 1, a.seconds, size))
+                r = one_run(srv, a.players, a.spectators, a.seconds, size)
                 rows[f"{a.players} players + {a.spectators} spectators"].append(r)
                 print(f"run {i + 1}/{a.runs}: {r}", file=sys.stderr)
         finally:
