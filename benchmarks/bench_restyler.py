@@ -3,7 +3,9 @@
 Measures, in one run, on this machine (``torch.set_num_threads(2)``):
 
 1. 1-step restyle fps at 256² (network + conditioning + warp), and the network alone.
-2. End-to-end fps at 256²: physics tick + G-buffer + 1-step restyle with the previous frame warped in.
+2. End-to-end fps at 256²: physics tick + G-buffer + 1-step restyle with the previous frame warped in,
+   with the G-buffer cast at 128² and upsampled (the interactive default) and, as the baseline, at 256²;
+   and what the half-resolution G-buffer costs in PSNR against the teacher at 256².
 3. PSNR / SSIM vs the teacher per style at 1/2/4 steps on held-out frames (``--heldout DIR`` from
    ``python -m renderer.dataset DIR --frames 32 --seed 1``), with the flat albedo as the baseline.
 4. Warping error (Lai et al. 2018): frame t−1's output warped by the exact motion, masked by occlusion,
@@ -56,23 +58,56 @@ def speed(r: rs.Restyler, n: int = 20) -> dict:
     with torch.no_grad():
         net_fps = _fps(lambda: r.net(x, c, s, st), n)
     restyle_fps = _fps(lambda: r.restyle_arrays(cond, "realistic"), n)
-    prev = r.restyle(gb, "realistic")
-    state = {"prev": rs.Restyled(prev, gb, poses(sim))}
+    def end_to_end(scale: float, n: int) -> float:
+        """fps of tick + G-buffer (at ``scale`` of 256², upsampled) + restyle with the previous frame warped in."""
+        state = {"prev": rs.restyle_world(sim, (256, 256), "realistic", restyler=r, gbuffer_scale=scale)}
 
-    def tick():
-        sim.step(script.get(sim.tick))
-        p = state["prev"]
-        g = gbuffer(sim, (256, 256), prev_poses=p.poses)
-        img = r.restyle(g, "realistic", prev=p)
-        state["prev"] = rs.Restyled(img, g, poses(sim))
+        def tick():
+            sim.step(script.get(sim.tick))
+            state["prev"] = rs.restyle_world(sim, (256, 256), "realistic", prev=state["prev"], restyler=r,
+                                             gbuffer_scale=scale)
 
-    e2e = _fps(tick, n)
+        return _fps(tick, n)
+
+    e2e_full, e2e_half = [], []
+    for _ in range(3):  # alternate, medians: the machine is shared
+        e2e_full.append(end_to_end(1.0, n))
+        e2e_half.append(end_to_end(0.5, n))
     t = time.perf_counter()
     for _ in range(n):
         gbuffer(sim, (256, 256))
     gb_ms = (time.perf_counter() - t) / n * 1000
+    t = time.perf_counter()
+    for _ in range(n):
+        rs.upsample_gbuffer(gbuffer(sim, (128, 128)), (256, 256))
+    gb_half_ms = (time.perf_counter() - t) / n * 1000
     return {"net_fps_256": round(net_fps, 1), "restyle_1step_fps_256": round(restyle_fps, 1),
-            "end_to_end_fps_256": round(e2e, 1), "gbuffer_ms_256": round(gb_ms, 1)}
+            "end_to_end_fps_256": round(float(np.median(e2e_half)), 1),
+            "end_to_end_fps_256_full_res_gbuffer": round(float(np.median(e2e_full)), 1),
+            "gbuffer_ms_256": round(gb_ms, 1), "gbuffer_half_upsampled_ms_256": round(gb_half_ms, 1)}
+
+
+def half_res_quality(r: rs.Restyler, frames: int = 4) -> dict:
+    """PSNR vs the teacher at 256² on bowling frames: G-buffer cast at 256² vs at 128² and upsampled."""
+    from physics.simulation import Simulation
+    from renderer.teachers import teach
+    from renderer.train import psnr
+    from worldgen.example_worlds import example_script, example_spec
+
+    spec, script = example_spec("bowling"), example_script("bowling")
+    sim = Simulation(spec, seed=0)
+    out: dict = {}
+    for f in range(frames):
+        for _ in range(40 if f else 120):
+            sim.step(script.get(sim.tick))
+        gb = gbuffer(sim, (256, 256))
+        half = rs.upsample_gbuffer(gbuffer(sim, (128, 128)), (256, 256))
+        for style in rs.STYLES:
+            target = teach(gb, style, seed=0)
+            row = out.setdefault(style, {"full": [], "half": []})
+            row["full"].append(psnr(r.restyle(gb, style), target))
+            row["half"].append(psnr(r.restyle(half, style), target))
+    return {s: {k: round(float(np.mean(v)), 2) for k, v in row.items()} for s, row in out.items()}
 
 
 def quality(r: rs.Restyler, heldout: str, max_frames: int | None) -> dict:
@@ -136,6 +171,8 @@ def main(argv=None) -> dict:
     r = rs.Restyler.from_pretrained(a.weights)
     res = {"speed": speed(r)}
     print(json.dumps(res["speed"]), flush=True)
+    res["half_res_gbuffer_psnr_256"] = half_res_quality(r)
+    print(json.dumps(res["half_res_gbuffer_psnr_256"]), flush=True)
     if a.heldout:
         res["quality"] = quality(r, a.heldout, a.max_frames)
         print(json.dumps(res["quality"], indent=1), flush=True)

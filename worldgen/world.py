@@ -426,7 +426,8 @@ class World:
 
         ``albedo`` is each entity's flat colour from its appearance (exact, ≈1 ms at 64²).
         ``realistic``, ``toon``, ``pixel`` and ``painterly`` are drawn by the trained restyler
-        (weights/restyler: ~25 ms at 256², ``steps`` diffusion steps). ``temporal=True`` conditions each
+        (weights/restyler: ~35 ms at 256² including the G-buffer, cast at half resolution and upsampled;
+        ``steps`` diffusion steps). ``temporal=True`` conditions each
         frame on the previous one warped by exact motion vectors (less flicker, but the shipped weights
         leave ghost trails behind fast objects, so it is off by default). ``teacher=True`` draws them
         with the slow teacher renderers instead (renderer/teachers.py; ``realistic`` ~3 s at 256²);

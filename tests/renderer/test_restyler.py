@@ -165,3 +165,50 @@ def test_fused_forward_equals_reference():
     s, st = torch.rand(2), torch.tensor([0, 3])
     with torch.no_grad():
         assert torch.allclose(net(x, c, s, st), net.forward_reference(x, c, s, st), atol=1e-5)
+
+
+def test_half_resolution_gbuffer_upsamples_exactly_where_it_must():
+    """Ids and depth are never blended, motion is rescaled to the new pixels, normals stay unit."""
+    from physics.simulation import Simulation
+    from renderer.gbuffer import gbuffer, poses
+    from worldgen.example_worlds import example_script, example_spec
+
+    spec, script = example_spec("bowling"), example_script("bowling")
+    sim = Simulation(spec, seed=0)
+    while sim.tick < 15 or max(abs(v) for v in sim.velocity("ball")[0]) < 1.0:  # the ball rolling, still near
+        sim.step(script.get(sim.tick))
+    before = poses(sim)
+    sim.step(script.get(sim.tick))
+    low = gbuffer(sim, (128, 96), prev_poses=before)
+    up = rs.upsample_gbuffer(low, (256, 192))
+    assert up.size == (256, 192) and up.albedo.dtype == np.uint8
+    assert set(np.unique(up.segmentation)) <= set(np.unique(low.segmentation))
+    assert set(np.unique(up.depth)) <= set(np.unique(low.depth))
+    # a pixel's motion doubles when its pixels halve in size (the ball is rolling)
+    ball = low.names.index("ball")
+    assert (low.segmentation == ball).sum() > 4
+    m_low = np.abs(low.motion[low.segmentation == ball]).max()
+    m_up = np.abs(up.motion[up.segmentation == ball]).max()
+    assert m_low > 0.1 and m_up == pytest.approx(2 * m_low, rel=0.15)
+    n = np.linalg.norm(up.normal[up.segmentation >= 0], axis=-1)
+    assert np.allclose(n[n > 0], 1.0, atol=1e-4)
+    # against the full-resolution cast: the same picture, edges aside
+    full = gbuffer(sim, (256, 192), prev_poses=before)
+    assert (up.segmentation == full.segmentation).mean() > 0.97
+
+
+def test_restyle_world_casts_at_half_resolution_only_for_large_frames(restyler):
+    from physics.simulation import Simulation
+    from worldgen.example_worlds import example_spec
+
+    sim = Simulation(example_spec("bowling"), seed=0)
+    big = rs.restyle_world(sim, (256, 256), "toon", restyler=restyler)
+    small = rs.restyle_world(sim, (96, 64), "toon", restyler=restyler)
+    exact = rs.restyle_world(sim, (256, 256), "toon", restyler=restyler, gbuffer_scale=1.0)
+    assert big.image.shape == (256, 256, 3) and small.image.shape == (64, 96, 3)
+    # 256² was cast at 128² (upsampled ids repeat in 2×2 blocks); 96×64 at full resolution
+    seg = big.gbuffer.segmentation
+    assert np.array_equal(seg[::2, ::2], seg[1::2, 1::2])
+    assert not np.array_equal(exact.gbuffer.segmentation[::2, ::2], exact.gbuffer.segmentation[1::2, 1::2])
+    with pytest.raises(ValueError, match="gbuffer_scale"):
+        rs.restyle_world(sim, (256, 256), "toon", restyler=restyler, gbuffer_scale=0.0)
