@@ -465,6 +465,13 @@ def test_image_uploads_are_capped_and_checked(server: Server, make_room):
     # no 'image' field
     status, body = upload(server, r, multipart(png(), field="picture"))
     assert status == 422, body
+    # a decompression bomb: a small file of a huge picture is refused before it is decoded
+    for side in (9000, 20000):  # under and over Pillow's own bomb limit
+        bomb = io.BytesIO()
+        Image.new("L", (side, side)).save(bomb, format="PNG")
+        assert len(bomb.getvalue()) < (4 << 20)
+        status, body = upload(server, r, multipart(bomb.getvalue()))
+        assert status == 422 and "4096" in body["error"], body
     # JSON is not an upload
     status, _ = server.request("POST", f"/api/rooms/{r['room_id']}/style-image", {"image": "x"}, r["token"])
     assert status == 415

@@ -225,12 +225,17 @@ class Rooms:
 
         from PIL import Image, UnidentifiedImageError
 
-        from reasoner.images import read_reference
+        from reasoner.images import MAX_SIDE, read_reference
 
         try:
             with Image.open(io.BytesIO(data)) as im:
+                if max(im.size) > MAX_SIDE:  # checked before decoding: a small file can unpack to gigabytes
+                    raise ValueError(f"{im.size[0]}×{im.size[1]} px; at most {MAX_SIDE} px a side")
                 im.load()
                 hints = read_reference(im.convert("RGB"))
+        except Image.DecompressionBombError:
+            raise RoomError(422, f"picture too large: at most {MAX_SIDE} px a side",
+                            [{"field": "image", "message": f"at most {MAX_SIDE} px a side"}]) from None
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise RoomError(422, f"not a usable image: {str(exc)[:200]}",
                             [{"field": "image", "message": "a PNG, JPEG or WebP picture"}]) from None
