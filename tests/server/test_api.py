@@ -1232,3 +1232,30 @@ def test_pick_names_what_is_under_the_pointer(server: Server, make_room):
     assert len(found - {None}) >= 2, found
     for q in ("x=1.5&y=0.5", "x=0.5&y=-0.1", "x=0.5&y=0.5&view_w=4", "x=0.5", "x=a&y=0.5"):
         assert server.request("GET", f"/api/rooms/{rid}/pick?{q}", token=token)[0] == 422, q
+
+
+def test_a_restyled_view_streams_restyled_frames_without_stalling_the_tick(server: Server, make_room):
+    """The restyler loads in the background (albedo meanwhile); then toon frames arrive and ticks go on."""
+    r = make_room(example="bowling")
+    rid = r["room_id"]
+    server.ok("POST", f"/api/rooms/{rid}/control", {"action": "play"}, r["token"])
+
+    async def run():
+        async with connect(server, r) as ws:
+            await send(ws, {"type": "view", "view": "albedo", "size": [96, 64]})
+            _, frames = await gather(ws, lambda t, f: len(f) >= 2)
+            albedo = np.asarray(decode(frames[-1]).convert("RGB"), dtype=np.int16)
+            await send(ws, {"type": "view", "view": "toon", "size": [96, 64]})
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                texts, frames = await gather(ws, lambda t, f: len(f) >= 3)
+                assert not errors(texts), errors(texts)
+                img = np.asarray(decode(frames[-1]).convert("RGB"), dtype=np.int16)
+                if np.abs(img - albedo).mean() > 8:  # cel shading and ink lines, not flat colours
+                    return states(texts)
+            raise AssertionError("no restyled frame within 120 s")
+
+    seen = asyncio.run(run())
+    assert seen and seen[-1]["running"] is True
+    stats = server.ok("GET", f"/api/rooms/{rid}/stats", token=r["token"])
+    assert stats["skipped_ticks"] == 0, stats

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,24 @@ def views_for(world: Any) -> list[str]:
     if world.spec.style.palette:
         out.append("palette")
     return out
+
+
+_restyler_loading: threading.Thread | None = None
+
+
+def restyler_ready() -> bool:
+    """True once the restyler's weights are loaded; the first call starts loading them in the background,
+    so a room never stalls its tick for the seconds that importing torch and reading weights take."""
+    global _restyler_loading
+    if _restyler_loading is None:
+        def load() -> None:  # importing torch and diffusers alone takes seconds: not on the room's thread
+            from renderer import restyler
+
+            restyler.load()
+
+        _restyler_loading = threading.Thread(target=load, name="restyler-load", daemon=True)
+        _restyler_loading.start()
+    return not _restyler_loading.is_alive()
 
 
 def render_view(world: Any, view: str, size: tuple[int, int]) -> np.ndarray:

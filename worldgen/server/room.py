@@ -29,7 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from worldgen.server.protocol import encode_jpeg, entity_positions, event_json, render_view, views_for
+from worldgen.server.protocol import (RESTYLED_VIEWS, encode_jpeg, entity_positions, event_json, render_view,
+                                      restyler_ready, views_for)
 from worldgen.server.store import Store, event_rows
 
 __all__ = ["Client", "Room", "build_world", "FRAME_HZ", "SNAPSHOT_EVERY", "TICK_HZ"]
@@ -275,6 +276,8 @@ class Room:
         allowed = set(views_for(self.world))
         for c in list(self.clients.values()):
             view = c.view if c.view in allowed else "albedo"
+            if view in RESTYLED_VIEWS and not restyler_ready():
+                view = "albedo"  # until the weights are loaded (in the background)
             key = (view, c.size)
             if key not in frames:
                 try:
