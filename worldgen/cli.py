@@ -363,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Serve the web editor and multiplayer rooms. Only the server steps worlds; "
                                    "rooms live in an SQLite file and resume after a restart.")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     s.add_argument("--db", default="worlds.sqlite", help="SQLite file for rooms (default worlds.sqlite)")
     s.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     s.set_defaults(fn=cmd_serve)
