@@ -1234,7 +1234,7 @@ def test_pick_names_what_is_under_the_pointer(server: Server, make_room):
         assert server.request("GET", f"/api/rooms/{rid}/pick?{q}", token=token)[0] == 422, q
 
 
-def test_a_restyled_view_streams_restyled_frames_without_stalling_the_tick(server: Server, make_room):
+def test_a_restyled_view_streams_restyled_frames_loading_the_model_off_the_room_thread(server: Server, make_room):
     """The restyler loads in the background (albedo meanwhile); then toon frames arrive and ticks go on."""
     r = make_room(example="bowling")
     rid = r["room_id"]
@@ -1258,4 +1258,5 @@ def test_a_restyled_view_streams_restyled_frames_without_stalling_the_tick(serve
     seen = asyncio.run(run())
     assert seen and seen[-1]["running"] is True
     stats = server.ok("GET", f"/api/rooms/{rid}/stats", token=r["token"])
-    assert stats["skipped_ticks"] == 0, stats
+    # loading torch and the weights takes seconds; on the room's thread it would make one frame that long
+    assert stats["frame_max_ms"] < 1500, stats

@@ -65,7 +65,9 @@ def restyler_ready() -> bool:
         def load() -> None:  # importing torch and diffusers alone takes seconds: not on the room's thread
             from renderer import restyler
 
-            restyler.load()
+            r = restyler.load()
+            # torch's first call allocates and spins up its thread pool: pay that here too
+            r.restyle_arrays(np.zeros((32, 32, 8), np.float32), restyler.STYLES[0])
 
         _restyler_loading = threading.Thread(target=load, name="restyler-load", daemon=True)
         _restyler_loading.start()

@@ -504,6 +504,7 @@ class Room:
             frames = sorted(self.frame_times)
         return {"ticks": len(ticks), "tick_p50_ms": _pct(ticks, 50), "tick_p99_ms": _pct(ticks, 99),
                 "frame_p50_ms": _pct(frames, 50), "frame_p99_ms": _pct(frames, 99),
+                "frame_max_ms": round(frames[-1] * 1e3, 2) if frames else None,
                 "max_lag_ms": round(self.max_lag * 1e3, 2), "skipped_ticks": self.skipped_ticks,
                 "clients": len(self.clients)}
 
