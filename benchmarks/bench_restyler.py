@@ -51,7 +51,7 @@ def speed(r: rs.Restyler, n: int = 20) -> dict:
     for _ in range(140):
         sim.step(script.get(sim.tick))
     gb = gbuffer(sim, (256, 256))
-    cond = rs.base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation)
+    cond = rs.base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation, r.edges)
     x = torch.zeros(1, 3, 256, 256)
     c = torch.zeros(1, rs.COND_CHANNELS, 256, 256)
     s, st = torch.ones(1), torch.zeros(1, dtype=torch.long)
@@ -101,12 +101,12 @@ def half_res_quality(r: rs.Restyler, frames: int = 4) -> dict:
         for _ in range(40 if f else 120):
             sim.step(script.get(sim.tick))
         gb = gbuffer(sim, (256, 256))
-        half = rs.upsample_gbuffer(gbuffer(sim, (128, 128)), (256, 256))
         for style in rs.STYLES:
             target = teach(gb, style, seed=0)
             row = out.setdefault(style, {"full": [], "half": []})
-            row["full"].append(psnr(r.restyle(gb, style), target))
-            row["half"].append(psnr(r.restyle(half, style), target))
+            for key, scale in (("full", 1.0), ("half", 0.5)):
+                img = rs.restyle_world(sim, (256, 256), style, restyler=r, gbuffer_scale=scale).image
+                row[key].append(psnr(img, target))
     return {s: {k: round(float(np.mean(v)), 2) for k, v in row.items()} for s, row in out.items()}
 
 

@@ -610,6 +610,60 @@ class GBuffer:
         return View(self.eye, self.target, self.up, self.fov_deg, self.size)
 
 
+def _shift(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``a`` moved by (dy, dx) with edge replication: out[r, c] = a[r - dy, c - dx] (clamped)."""
+    h, w = a.shape[:2]
+    rows = np.clip(np.arange(h) - dy, 0, h - 1)
+    cols = np.clip(np.arange(w) - dx, 0, w - 1)
+    return a[rows][:, cols]
+
+
+def geometry_edges(segmentation: np.ndarray, depth: np.ndarray, normal: np.ndarray, *, crease_deg: float = 50.0,
+                   depth_tol: float = 0.08, ink_far: float = 40.0, both_sides: bool = False,
+                   horizon: np.ndarray | None = None) -> np.ndarray:
+    """Line-art mask (H, W) bool of a G-buffer: silhouettes, depth steps and creases.
+
+    Silhouettes (segmentation changes) and depth steps (the Laplacian of inverse depth, zero on planes)
+    are marked on the farther pixel, so lines sit outside the nearer shape and thin things keep their
+    colour (``both_sides``: on the nearer pixel too, for 2-pixel lines); nothing is drawn around
+    surfaces farther than ``ink_far`` metres. Normal creases sharper than ``crease_deg`` inside a
+    surface are marked on one side. ``horizon`` (lookup by ``segmentation + 1``) marks ids whose
+    meetings get no ink (the background and infinite planes).
+    """
+    seg, n = segmentation, normal.astype(np.float64)
+    h, w = seg.shape
+    hit = seg >= 0
+    z = np.where(hit, depth, np.inf)
+    inv = np.where(hit, 1.0 / np.maximum(depth, 1e-6), 0.0)
+
+    def shifts(a: np.ndarray):
+        """(dy, dx) → ``a`` moved by one pixel, edge-replicated: views into one padded copy."""
+        p = np.pad(a, ((1, 1), (1, 1)) + ((0, 0),) * (a.ndim - 2), mode="edge")
+        return lambda dy, dx: p[1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
+
+    inv_s = shifts(inv)
+    lap = (inv_s(0, 1) + inv_s(0, -1) + inv_s(1, 0) + inv_s(-1, 0) - 4 * inv)
+    step = hit & (np.abs(lap) > depth_tol * inv)
+    seg_s, z_s, step_s, n_s = shifts(seg), shifts(z), shifts(step), shifts(n)
+    edge = np.zeros(seg.shape, dtype=bool)
+    cos_c = math.cos(math.radians(crease_deg))
+    if horizon is None:
+        horizon = np.zeros(int(seg.max(initial=-1)) + 2, dtype=bool)
+        horizon[0] = True
+    flat = horizon[seg + 1]
+    near_z = z < ink_far
+    for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0)):
+        other, oz = seg_s(dy, dx), z_s(dy, dx)
+        near = (near_z | (oz < ink_far)) & ~(flat & horizon[other + 1])
+        boundary = ((other != seg) | step | step_s(dy, dx)) & near
+        edge |= boundary & (z > oz)
+        if both_sides:
+            edge |= boundary & (z < oz) & (other != seg)
+        if (dy, dx) in ((0, 1), (1, 0)):
+            edge |= hit & (other == seg) & (np.einsum("ijk,ijk->ij", n_s(dy, dx), n) < cos_c) & near_z
+    return edge
+
+
 def poses(sim) -> dict[str, Pose]:
     """Poses ``{name: (position, quaternion xyzw)}`` of every live entity now: pass as the next
     frame's ``prev_poses``."""

@@ -85,8 +85,10 @@ class RestylerNet(ModelMixin, ConfigMixin):
     @register_to_config
     def __init__(self, cond_channels: int = COND_CHANNELS, image_channels: int = 3, channels: int = 64,
                  blocks: int = 3, down: int = 8, head_channels: int = 16, num_styles: int = len(STYLES),
-                 emb_dim: int = 32, styles: tuple = STYLES, up_channels: int = 8):
+                 emb_dim: int = 32, styles: tuple = STYLES, up_channels: int = 8, edges: str = "segmentation"):
         super().__init__()
+        if edges not in EDGE_CHANNELS:
+            raise ValueError(f"unknown edge channel {edges!r}; channels: {', '.join(EDGE_CHANNELS)}")
         cin = cond_channels + image_channels
         self.factor = down
         self.stem = nn.Conv2d(cin * down * down, channels, 1)
@@ -178,11 +180,32 @@ def norm_depth(depth: np.ndarray) -> np.ndarray:
     return (np.log(d / NEAR) / math.log(FAR / NEAR) * 2 - 1).astype(np.float32)
 
 
-def base_condition(albedo, normal, depth, segmentation) -> np.ndarray:
-    """The 8 G-buffer channels (H, W, 8) float32: albedo, normal, log depth, segmentation edges."""
+EDGE_CHANNELS = ("segmentation", "geometry")
+
+
+def edge_channel(segmentation, depth, normal, edges: str = "segmentation") -> np.ndarray:
+    """The edge channel (H, W) float32 0/1: ``segmentation`` (object boundaries, both sides) or
+    ``geometry`` (:func:`renderer.gbuffer.geometry_edges`: silhouettes, depth steps and creases, the
+    lines a draughtsman would ink)."""
+    if edges == "segmentation":
+        return seg_edges(segmentation)
+    if edges == "geometry":
+        from renderer.gbuffer import geometry_edges
+
+        w = segmentation.shape[1]
+        return geometry_edges(segmentation, depth, normal, both_sides=w >= 200).astype(np.float32)
+    raise ValueError(f"unknown edge channel {edges!r}; channels: {', '.join(EDGE_CHANNELS)}")
+
+
+def base_condition(albedo, normal, depth, segmentation, edges: str = "segmentation",
+                   edge_map: np.ndarray | None = None) -> np.ndarray:
+    """The 8 G-buffer channels (H, W, 8) float32: albedo, normal, log depth, edges (:func:`edge_channel`,
+    or ``edge_map`` (H, W) 0/1 when given)."""
+    if edge_map is None:
+        edge_map = edge_channel(segmentation, depth, normal, edges)
     return np.concatenate([
         albedo.astype(np.float32) / 127.5 - 1, normal.astype(np.float32),
-        norm_depth(depth)[..., None], seg_edges(segmentation)[..., None] * 2 - 1], axis=-1)
+        norm_depth(depth)[..., None], np.asarray(edge_map, dtype=np.float32)[..., None] * 2 - 1], axis=-1)
 
 
 def warp_previous(prev_img: torch.Tensor, motion: torch.Tensor, seg: torch.Tensor | None = None,
@@ -255,6 +278,7 @@ class Restyler:
             self.net = self.net.half().to(memory_format=torch.channels_last)
         self.config = dict(config or {})
         self.styles = tuple(net.config.styles) if getattr(net.config, "styles", None) else STYLES
+        self.edges = getattr(net.config, "edges", "segmentation")  # which edge channel it was trained on
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike | None = None, device: str = "cpu") -> Restyler:
@@ -327,20 +351,22 @@ class Restyler:
             out = xt
         return out[:, :, :h, :w].cpu().float()
 
-    def restyle(self, gb, style: str, prev=None, steps: int = 1, seed: int = 0, device: str | None = None) -> np.ndarray:
+    def restyle(self, gb, style: str, prev=None, steps: int = 1, seed: int = 0, device: str | None = None,
+                edge_map: np.ndarray | None = None) -> np.ndarray:
         """A uint8 (H, W, 3) frame of G-buffer ``gb`` in ``style``.
 
         ``prev``: the previous frame for temporal consistency — a :class:`Restyled`, an ``(image, GBuffer)``
         pair (occlusion from their segmentation and depth) or a bare uint8 image (occlusion unknown: only
         off-screen pixels are masked). ``gb.motion`` must be relative to that frame. ``steps``: 1 for the
         distilled one-step mode, more for the flow-matching sampler. ``device`` moves the model first.
+        ``edge_map`` (H, W) 0/1 replaces the edge channel computed from ``gb``.
         """
         if device is not None and torch.device(device) != self.device:
             self.__init__(self.net.float().to(memory_format=torch.contiguous_format), device, self.config)
         check_style(style)
         h, w = gb.albedo.shape[:2]
         _check_shape(h, w)
-        cond = base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation)
+        cond = base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation, self.edges, edge_map)
         warped = valid = None
         if prev is not None:
             warped, valid = prepare_prev(prev, gb)
@@ -408,12 +434,22 @@ def restyle_world(world, size=(256, 256), style: str = "realistic", steps: int =
     # small frames keep every ray: a far pin is a few pixels wide and must not vanish at low resolution
     low = (max(min(w, MIN_CAST_SIDE), round(w * gbuffer_scale)), max(min(h, MIN_CAST_SIDE), round(h * gbuffer_scale)))
     prev_poses = prev.poses if prev is not None else None
+    edge_map = None
     if low[0] >= w or low[1] >= h:
         gb = gbuffer(sim, (w, h), camera=camera, prev_poses=prev_poses)
     else:
-        gb = upsample_gbuffer(gbuffer(sim, low, camera=camera, prev_poses=prev_poses), (w, h))
-    img = r.restyle(gb, style, prev=prev, steps=steps, seed=seed)
+        cast = gbuffer(sim, low, camera=camera, prev_poses=prev_poses)
+        gb = upsample_gbuffer(cast, (w, h))
+        if r.edges != "segmentation":  # lines found where the rays were cast, then widened (as the teacher's)
+            rows, cols = _nearest_index(cast.albedo.shape[0], h), _nearest_index(cast.albedo.shape[1], w)
+            edge_map = edge_channel(cast.segmentation, cast.depth, cast.normal, r.edges)[rows][:, cols]
+    img = r.restyle(gb, style, prev=prev, steps=steps, seed=seed, edge_map=edge_map)
     return Restyled(img, gb, poses(sim))
+
+
+def _nearest_index(n_from: int, n_to: int) -> np.ndarray:
+    """Source index of each of ``n_to`` pixels when ``n_from`` pixels are stretched over them (nearest)."""
+    return np.minimum((np.arange(n_to) + 0.5) * n_from / n_to, n_from - 1).astype(np.intp)
 
 
 def upsample_gbuffer(gb, size: tuple[int, int]):
@@ -428,8 +464,7 @@ def upsample_gbuffer(gb, size: tuple[int, int]):
         t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
         return F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False)[0].permute(1, 2, 0).numpy()
 
-    rows = np.minimum((np.arange(h) + 0.5) / sy, gb.albedo.shape[0] - 1).astype(np.intp)
-    cols = np.minimum((np.arange(w) + 0.5) / sx, gb.albedo.shape[1] - 1).astype(np.intp)
+    rows, cols = _nearest_index(gb.albedo.shape[0], h), _nearest_index(gb.albedo.shape[1], w)
     normal = bilinear(gb.normal)
     norm = np.linalg.norm(normal, axis=-1, keepdims=True)
     normal = np.where(norm > 1e-6, normal / np.maximum(norm, 1e-6), 0.0).astype(np.float32)

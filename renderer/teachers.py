@@ -43,7 +43,7 @@ from typing import Sequence
 
 import numpy as np
 
-from renderer.gbuffer import BOX as _BOX_KIND, PLANE as _PLANE_KIND, GBuffer, Scene, _dot, _mat
+from renderer.gbuffer import BOX as _BOX_KIND, PLANE as _PLANE_KIND, GBuffer, Scene, _dot, _mat, _shift, geometry_edges
 
 #: The named styles; ``"palette"`` / ``"palette:#rrggbb,..."`` come on top.
 STYLES = ("realistic", "toon", "pixel", "painterly")
@@ -324,14 +324,6 @@ def _hard_shadow(ctx: _Context) -> np.ndarray:
     return _soft_shadow(ctx, 1, 0.0) if ctx.scene is not None else np.ones((ctx.h, ctx.w))
 
 
-def _shift(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """``a`` moved by (dy, dx) with edge replication: out[r, c] = a[r - dy, c - dx] (clamped)."""
-    h, w = a.shape[:2]
-    rows = np.clip(np.arange(h) - dy, 0, h - 1)
-    cols = np.clip(np.arange(w) - dx, 0, w - 1)
-    return a[rows][:, cols]
-
-
 def _denoise(ctx: _Context, x: np.ndarray, radius: int = 2, sigma: float = 1.5) -> np.ndarray:
     """Cross-bilateral blur of a (H, W) or (H, W, C) buffer guided by segmentation, depth and normals."""
     num = np.zeros_like(x)
@@ -351,32 +343,10 @@ def _denoise(ctx: _Context, x: np.ndarray, radius: int = 2, sigma: float = 1.5) 
 
 def _edges(ctx: _Context, crease_deg: float = 50.0, depth_tol: float = 0.08, ink_far: float = 40.0,
            both_sides: bool = False) -> np.ndarray:
-    """Ink mask (H, W) for outlines.
-
-    Silhouettes (segmentation changes) and depth steps (the Laplacian of inverse depth, zero on planes)
-    are marked on the farther pixel, so lines sit outside the nearer shape and thin things keep their
-    colour (``both_sides``: on the nearer pixel too, for 2-pixel lines); nothing is drawn around
-    surfaces farther than ``ink_far`` metres (the horizon). Normal creases sharper than ``crease_deg``
-    inside a surface are marked on one side.
-    """
-    seg, n = ctx.seg, ctx.normal
-    z = np.where(ctx.hit, ctx.depth, np.inf)
-    inv = np.where(ctx.hit, 1.0 / np.maximum(ctx.depth, 1e-6), 0.0)
-    lap = (_shift(inv, 0, 1) + _shift(inv, 0, -1) + _shift(inv, 1, 0) + _shift(inv, -1, 0) - 4 * inv)
-    step = ctx.hit & (np.abs(lap) > depth_tol * inv)
-    edge = np.zeros((ctx.h, ctx.w), dtype=bool)
-    cos_c = math.cos(math.radians(crease_deg))
-    horizon = _horizon_ids(ctx)
-    for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0)):
-        other, oz = _shift(seg, dy, dx), _shift(z, dy, dx)
-        near = (np.minimum(z, oz) < ink_far) & ~(horizon[seg + 1] & horizon[other + 1])
-        boundary = ((other != seg) | step | _shift(step, dy, dx)) & near
-        edge |= boundary & (z > oz)
-        if both_sides:
-            edge |= boundary & (z < oz) & (other != seg)
-        if (dy, dx) in ((0, 1), (1, 0)):
-            edge |= ctx.hit & (other == seg) & ((_shift(n, dy, dx) * n).sum(-1) < cos_c) & (z < ink_far)
-    return edge
+    """Ink mask (H, W) for outlines: :func:`renderer.gbuffer.geometry_edges` of the context's buffers, with
+    no ink where the background meets an infinite plane (the horizon)."""
+    return geometry_edges(ctx.seg, ctx.depth, ctx.normal, crease_deg=crease_deg, depth_tol=depth_tol,
+                          ink_far=ink_far, both_sides=both_sides, horizon=_horizon_ids(ctx))
 
 
 def _horizon_ids(ctx: _Context) -> np.ndarray:

@@ -25,18 +25,18 @@ import torch
 import torch.nn.functional as F
 
 from renderer import dataset as ds
-from renderer.restyler import STYLES, Restyler, RestylerNet, base_condition, warp_previous
+from renderer.restyler import EDGE_CHANNELS, STYLES, Restyler, RestylerNet, base_condition, warp_previous
 
 P_ONE_STEP = 0.5
 P_DROP_PREV = 0.3
 
 
-def prepare(data: dict) -> dict[str, torch.Tensor]:
+def prepare(data: dict, edges: str = "segmentation") -> dict[str, torch.Tensor]:
     """Tensors for training/evaluation: ``cond`` (N, 8, H, W), ``target`` (N, S, 3, H, W) in [-1, 1],
     ``warped`` (N, S, 3, H, W) previous teacher frame warped into frame t, ``valid`` (N, 1, H, W)."""
     n = len(data["albedo"])
     cond = np.stack([base_condition(data["albedo"][i], data["normal"][i].astype(np.float32), data["depth"][i],
-                                    data["segmentation"][i]) for i in range(n)])
+                                    data["segmentation"][i], edges) for i in range(n)])
     target = torch.from_numpy(data["target"].astype(np.float32) / 127.5 - 1).permute(0, 1, 4, 2, 3).contiguous()
     s = target.shape[1]
     warped = torch.zeros_like(target)
@@ -92,10 +92,10 @@ def train(data_dir, out_dir, minutes: float | None = 20.0, steps: int | None = N
     styles = tuple(str(s) for s in data["styles"])
     if styles != STYLES:
         raise ValueError(f"data styles {styles} differ from the restyler's {STYLES}")
-    t = prepare(data)
-    n, s = t["target"].shape[:2]
     torch.manual_seed(seed)
     net = RestylerNet(**(net_config or {}))
+    t = prepare(data, net.config.edges)
+    n, s = t["target"].shape[:2]
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     gen = torch.Generator().manual_seed(seed)
     step, elapsed, losses = 0, 0.0, []
@@ -197,7 +197,7 @@ def evaluate(restyler: Restyler, data_dir, steps_list=(1, 2, 4), max_frames: int
             ps, ss = [], []
             for i in range(n):
                 cond = base_condition(data["albedo"][i], data["normal"][i].astype(np.float32), data["depth"][i],
-                                      data["segmentation"][i])
+                                      data["segmentation"][i], restyler.edges)
                 img = restyler.restyle_arrays(cond, style, steps=k, seed=seed)
                 ps.append(psnr(img, data["target"][i, si]))
                 ss.append(ssim(img, data["target"][i, si]))
@@ -217,9 +217,11 @@ def main(argv=None) -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--eval-dir", default=None)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--edges", choices=EDGE_CHANNELS, default="geometry", help="the edge channel (default geometry)")
     a = ap.parse_args(argv)
     m = train(a.data_dir, a.out_dir, minutes=a.minutes, steps=a.steps, resume=not a.no_resume, seed=a.seed,
-              batch_size=a.batch_size, lr=a.lr, eval_dir=a.eval_dir, threads=a.threads)
+              batch_size=a.batch_size, lr=a.lr, eval_dir=a.eval_dir, threads=a.threads,
+              net_config={"edges": a.edges})
     print(json.dumps(m, indent=2))
 
 

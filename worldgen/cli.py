@@ -198,7 +198,7 @@ def cmd_train_restyler(a: argparse.Namespace) -> int:
         if not any(heldout.glob("shard_*.npz")):
             generate(heldout, 32, (a.size, a.size), seed=a.seed + 1, workers=a.workers)
     metrics = train(data, a.output, minutes=a.minutes, steps=a.steps, resume=not a.restart, seed=a.seed,
-                    eval_dir=heldout)
+                    eval_dir=heldout, net_config={"edges": a.edges})
     print(json.dumps(metrics, indent=2, default=str)[:4000])
     print(f"weights in {a.output}")
     return 0
@@ -357,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--workers", type=int, default=2, help="processes rendering teacher frames")
+    s.add_argument("--edges", choices=["segmentation", "geometry"], default="geometry",
+                   help="edge channel the network sees: object boundaries, or silhouettes + depth steps + "
+                        "creases (default geometry)")
     s.set_defaults(fn=cmd_train_restyler)
 
     s = sub.add_parser("serve", help="web editor + multiplayer server on localhost (docs/server.md)",
