@@ -329,9 +329,14 @@ def snapshot_from_dict(spec: WorldSpec, data: Any):
     )
 
 
+def saved_world_doc(spec: WorldSpec, state: dict[str, Any]) -> dict[str, Any]:
+    """The saved-world document (what :func:`load_world` reads) for ``spec`` at ``state``
+    (:func:`snapshot_to_dict`)."""
+    return {"format": FORMAT, "version": 1, "spec": spec.model_dump(mode="json"), "state": state}
+
+
 def save_world(world, path: str | os.PathLike[str]) -> None:
-    doc = {"format": FORMAT, "version": 1, "spec": world.spec.model_dump(mode="json"),
-           "state": snapshot_to_dict(world.snapshot())}
+    doc = saved_world_doc(world.spec, snapshot_to_dict(world.snapshot()))
     tmp = f"{path}.tmp"
     try:
         with open(tmp, "w") as f:

@@ -24,13 +24,12 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from worldgen.server.protocol import (RESTYLED_VIEWS, encode_jpeg, entity_positions, event_json, render_view,
-                                      restyler_ready, views_for)
+from worldgen.server.protocol import (MAX_FRAME_SIDE, MIN_FRAME_SIDE, RESTYLED_VIEWS, encode_jpeg, entity_positions,
+                                      event_json, render_view, restyler_ready, views_for)
 from worldgen.server.store import Store, event_rows
 
 __all__ = ["Client", "Room", "build_world", "FRAME_HZ", "SNAPSHOT_EVERY", "TICK_HZ"]
@@ -137,7 +136,6 @@ class Room:
         self._wake = threading.Event()  # something for an idle loop to do
         self._dirty = True  # clients need a frame even though the world is paused
         self._thread: threading.Thread | None = None
-        self.on_persist: Callable[[], None] | None = None  # test hook: called after each snapshot write
 
     # ------------------------------------------------------------ lifecycle
     def start(self, persist_pool: ThreadPoolExecutor) -> None:
@@ -223,7 +221,8 @@ class Room:
         evs = self.world.events
         return evs[-1].id if evs else -1
 
-    def _collect_events(self) -> list[Any]:
+    def _collect_events(self) -> None:
+        """Queues the events since the last call for the store and for the clients."""
         evs = self.world.events
         new = []
         for ev in reversed(evs):
@@ -235,7 +234,6 @@ class Room:
             self._last_event_id = new[-1].id
             self._unsaved_events.extend(new)
             self._pending_events.extend(new)
-        return new
 
     def _persist(self) -> None:
         """Snapshot now (room thread or under the lock); the write happens on the persist thread."""
@@ -246,9 +244,7 @@ class Room:
         if self._persist_pool is None:
             self.store.write_snapshot(*args)
         else:
-            fut = self._persist_pool.submit(self.store.write_snapshot, *args)
-            if self.on_persist is not None:
-                fut.add_done_callback(lambda _f: self.on_persist())
+            self._persist_pool.submit(self.store.write_snapshot, *args)
 
     # ------------------------------------------------------------ frames
     def _state_message(self) -> str:
@@ -272,7 +268,7 @@ class Room:
         """Sends the state message and each client's frame; returns the seconds it took."""
         t0 = time.perf_counter()
         text = self._state_message()
-        frames: dict[tuple[str, tuple[int, int]], bytes | None] = {}
+        frames: dict[tuple[str, tuple[int, int]], bytes | str] = {}  # a frame, or why the view failed
         allowed = set(views_for(self.world))
         for c in list(self.clients.values()):
             view = c.view if c.view in allowed else "albedo"
@@ -283,10 +279,13 @@ class Room:
                 try:
                     frames[key] = encode_jpeg(render_view(self.world, view, c.size))
                 except Exception as exc:  # e.g. missing restyler weights: say so, fall back to albedo
-                    c.view = "albedo"
-                    c.deliver(json.dumps({"type": "error", "message": f"view {view!r} unavailable: {exc}"[:500]}))
-                    frames[key] = None
-            c.deliver(text, frames[key])
+                    frames[key] = json.dumps({"type": "error", "message": f"view {view!r} unavailable: {exc}"[:500]})
+            frame = frames[key]
+            if isinstance(frame, str):  # every client of a failed view hears why and falls back
+                c.view = "albedo"
+                c.deliver(frame)
+                frame = None
+            c.deliver(text, frame)
         work = time.perf_counter() - t0
         self.frame_times.append(work)
         return work
@@ -363,14 +362,15 @@ class Room:
             return "controls must be an object {control: number}"
         with self.lock:
             mine = self.world.controls.get(client.player, {})
-            held = self.inputs.setdefault(client.player, {})
-            pressed = self.pressed.setdefault(client.player, {})
-            for name, value in controls.items():
-                ctrl = mine.get(name)
-                if ctrl is None:
+            for name, value in controls.items():  # all checked before any applies: a bad message changes nothing
+                if name not in mine:
                     return f"unknown control {str(name)[:40]!r} for {client.player}; controls: {', '.join(mine)}"
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                     return f"control {name!r} needs a number"
+            held = self.inputs.setdefault(client.player, {})
+            pressed = self.pressed.setdefault(client.player, {})
+            for name, value in controls.items():
+                ctrl = mine[name]
                 lo, hi = ctrl.range
                 v = float(min(max(value, lo), hi))
                 held[name] = v
@@ -379,8 +379,6 @@ class Room:
         return None
 
     def set_view(self, client: Client, view: Any, size: Any) -> str | None:
-        from worldgen.server.protocol import MAX_FRAME_SIDE, MIN_FRAME_SIDE
-
         allowed = views_for(self.world)
         if view not in allowed:
             return f"unknown view {str(view)[:40]!r}; views: {', '.join(allowed)}"
@@ -397,19 +395,19 @@ class Room:
     def info(self, role: str, player: str | None = None) -> dict[str, Any]:
         with self.lock:
             w = self.world
+            positions = entity_positions(w)
             return {
                 "room_id": self.id, "title": self.title, "role": role, "player": player,
                 "seed": self.seed, "spec": w.spec.model_dump(mode="json"), "trace": self.trace,
                 "tick": w.tick, "time": round(w.time, 4), "running": self.running, "hash": w.state_hash(),
                 "episode": w.episode, "outcome": w.outcome, "terminated": w.terminated, "truncated": w.truncated,
-                "variables": _finite(w.variables), "entities": {
-                    name: {"kind": v.kind, "position": [round(c, 4) for c in v.position]}
-                    for name, v in w.entities.items()},
+                "variables": _finite(w.variables),
+                "entities": {name: {"kind": v.kind, "position": positions[name]} for name, v in w.entities.items()},
                 "history": {"position": self.edit_seq, "length": len(self.labels),
                             "can_undo": self.edit_seq > 0, "can_redo": self.edit_seq < len(self.labels) - 1,
                             "labels": list(self.labels)},
-                "players": {p: next((c.role for c in self.clients.values() if c.id == cid), None)
-                            for p, cid in ((p, self.assigned.get(p)) for p in self._player_names())},
+                "players": {p: self.clients[cid].role if (cid := self.assigned.get(p)) in self.clients else None
+                            for p in self._player_names()},
                 "controls": self._controls(player),
                 "views": views_for(w),
                 "resumed": self.resumed,
@@ -492,11 +490,10 @@ class Room:
         return str(names[sid]) if 0 <= sid < len(names) else None
 
     def exported(self) -> dict[str, Any]:
-        from worldgen.io import FORMAT
+        from worldgen.io import saved_world_doc
 
         with self.lock:
-            return {"format": FORMAT, "version": 1, "spec": self.world.spec.model_dump(mode="json"),
-                    "state": state_dict(self.world)}
+            return saved_world_doc(self.world.spec, state_dict(self.world))
 
     def stats(self) -> dict[str, Any]:
         with self.lock:

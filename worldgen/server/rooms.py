@@ -94,15 +94,14 @@ class Rooms:
             finally:
                 w.close()
         if key == "example":
+            from worldgen.example_worlds import example_spec
+
             names = worldgen.examples()
             if value not in names:
                 raise RoomError(422, f"unknown example {str(value)[:40]!r}; examples: {', '.join(names)}",
                                 [{"field": "example", "message": f"one of: {', '.join(names)}"}])
-            w = worldgen.example(value)
-            try:
-                return w.spec, f"example: {value}", None, None, w.spec.metadata.title or value
-            finally:
-                w.close()
+            spec = example_spec(value)
+            return spec, f"example: {value}", None, None, spec.metadata.title or value
         if key == "spec":
             spec = _validated_spec(value)
             return spec, "spec", None, None, spec.metadata.title
