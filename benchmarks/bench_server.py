@@ -131,17 +131,13 @@ def main(argv=None) -> int:
     size = tuple(int(v) for v in a.size.lower().split("x"))
     keys = ["tick_p50_ms", "tick_p99_ms", "max_lag_ms", "skipped_ticks", "frame_work_p50_ms", "frame_work_p99_ms",
             "latency_p50_ms", "latency_p99_ms", "fps_per_client_median"]
-    with tempfile.TemporaryDirectory() as tmp:
-        srv = Server(Path(tmp) / "bench.sqlite").start()
-        try:
-            rows = {"baseline (1 spectator)": [], f"{a.players} players + {a.spectators} spectators": []}
-            for i in range(a.runs):
-                rows["baseline (1 spectator)"].append(one_run(srv, 0, 1, a.seconds, size))
-                r = one_run(srv, a.players, a.spectators, a.seconds, size)
-                rows[f"{a.players} players + {a.spectators} spectators"].append(r)
-                print(f"run {i + 1}/{a.runs}: {r}", file=sys.stderr)
-        finally:
-            srv.stop()
+    with tempfile.TemporaryDirectory() as tmp, Server(Path(tmp) / "bench.sqlite") as srv:
+        rows = {"baseline (1 spectator)": [], f"{a.players} players + {a.spectators} spectators": []}
+        for i in range(a.runs):
+            rows["baseline (1 spectator)"].append(one_run(srv, 0, 1, a.seconds, size))
+            r = one_run(srv, a.players, a.spectators, a.seconds, size)
+            rows[f"{a.players} players + {a.spectators} spectators"].append(r)
+            print(f"run {i + 1}/{a.runs}: {r}", file=sys.stderr)
     print("| setup | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
     for name, runs in rows.items():

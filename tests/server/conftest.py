@@ -53,6 +53,12 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
 
+    def __enter__(self) -> Server:
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def kill(self) -> None:
         """``kill -9``: no shutdown code runs."""
         self.proc.send_signal(signal.SIGKILL)
@@ -119,6 +125,5 @@ async def collect(ws, seconds: float, until=None) -> tuple[list[dict], list[byte
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("server") / "worlds.sqlite").start()
-    yield srv
-    srv.stop()
+    with Server(tmp_path_factory.mktemp("server") / "worlds.sqlite") as srv:
+        yield srv

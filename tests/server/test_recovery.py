@@ -52,15 +52,12 @@ async def watch_then_kill(srv: Server, room_id: str, token: str, seconds: float)
 @pytest.mark.slow
 def test_kill_9_mid_game_resumes_within_one_second_of_play(tmp_path):
     db = tmp_path / "worlds.sqlite"
-    srv = Server(db).start()
-    try:
+    with Server(db) as srv:
         spec = rolling_bowling()
         room = srv.create(spec=spec, seed=3)
         rid, token = room["room_id"], room["token"]
         srv.ok("POST", f"/api/rooms/{rid}/control", {"action": "play"}, token)
         seen = asyncio.run(watch_then_kill(srv, rid, token, 2.5))
-    finally:
-        srv.stop()
     last = max(seen)
     assert last > 2 * SNAPSHOT_EVERY, f"the room hardly ran before the kill (tick {last})"
 
@@ -68,8 +65,7 @@ def test_kill_9_mid_game_resumes_within_one_second_of_play(tmp_path):
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
-    srv2 = Server(db).start()
-    try:
+    with Server(db) as srv2:
         status, info = srv2.request("GET", f"/api/rooms/{rid}", token=token)
         assert status == 200, info
         resumed = info["resumed"]
@@ -86,14 +82,11 @@ def test_kill_9_mid_game_resumes_within_one_second_of_play(tmp_path):
         # and keeps its old tokens and the event log
         ev = srv2.ok("GET", f"/api/rooms/{rid}/why/0", token=token)
         assert ev["chain"][0]["kind"] == "start"
-    finally:
-        srv2.stop()
 
 
 def test_edits_and_history_survive_a_kill(tmp_path):
     db = tmp_path / "worlds.sqlite"
-    srv = Server(db).start()
-    try:
+    with Server(db) as srv:
         room = srv.create(example="push_crate")
         rid, token = room["room_id"], room["token"]
         spec = room["room"]["spec"]
@@ -104,10 +97,7 @@ def test_edits_and_history_survive_a_kill(tmp_path):
         assert after["history"]["length"] == 2
         srv.ok("POST", f"/api/rooms/{rid}/control", {"action": "step", "ticks": 45}, token)
         srv.kill()
-    finally:
-        srv.stop()
-    srv2 = Server(db).start()
-    try:
+    with Server(db) as srv2:
         info = srv2.ok("GET", f"/api/rooms/{rid}", token=token)
         assert info["spec"]["entities"][crate]["mass"] == pytest.approx(old_mass * 3)
         assert info["history"]["labels"][-1] == "crate heavier"
@@ -116,17 +106,12 @@ def test_edits_and_history_survive_a_kill(tmp_path):
         undone = srv2.ok("POST", f"/api/rooms/{rid}/undo", token=token)
         assert undone["spec"]["entities"][crate]["mass"] == pytest.approx(old_mass)
         assert undone["history"]["can_redo"] is True
-    finally:
-        srv2.stop()
 
 
 def test_a_restart_keeps_tokens_secret_in_the_database(tmp_path):
     db = tmp_path / "worlds.sqlite"
-    srv = Server(db).start()
-    try:
+    with Server(db) as srv:
         room = srv.create(example="air_hockey")
-    finally:
-        srv.stop()
     raw = db.read_bytes() + (db.with_name(db.name + "-wal").read_bytes()
                              if db.with_name(db.name + "-wal").exists() else b"")
     for token in (room["token"], *room["invites"].values()):
