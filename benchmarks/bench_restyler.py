@@ -12,9 +12,9 @@ Measures, in one run, on this machine (``torch.set_num_threads(2)``):
    mean squared difference to frame t's output (0..1 RGB), on a 256² clip of bowling (the ball rolling
    into the pins, 30 fps), fresh noise per frame, at 1 and 4 steps — with reprojection (previous output
    warped in and blended) vs without (each frame restyled independently); the teacher's own warping error
-   is the reference.
+   is the reference; and the PSNR against the teacher with and without reprojection (its cost in fidelity).
 
-``python benchmarks/bench_restyler.py [--heldout DIR] [--frames 24] [--json out.json]``
+``python benchmarks/bench_restyler.py [--heldout DIR ...] [--compare OLD_WEIGHTS] [--frames 24] [--json out.json]``
 """
 
 from __future__ import annotations
@@ -55,9 +55,11 @@ def speed(r: rs.Restyler, n: int = 20) -> dict:
     x = torch.zeros(1, 3, 256, 256)
     c = torch.zeros(1, rs.COND_CHANNELS, 256, 256)
     s, st = torch.ones(1), torch.zeros(1, dtype=torch.long)
+    mat = r.materials(gb)
+    mat_t = torch.from_numpy(mat)[None] if mat is not None else None
     with torch.no_grad():
-        net_fps = _fps(lambda: r.net(x, c, s, st), n)
-    restyle_fps = _fps(lambda: r.restyle_arrays(cond, "realistic"), n)
+        net_fps = _fps(lambda: r.net(x, c, s, st, mat_t), n)
+    restyle_fps = _fps(lambda: r.restyle_arrays(cond, "realistic", material=mat), n)
     def end_to_end(scale: float, n: int) -> float:
         """fps of tick + G-buffer (at ``scale`` of 256², upsampled) + restyle with the previous frame warped in."""
         state = {"prev": rs.restyle_world(sim, (256, 256), "realistic", restyler=r, gbuffer_scale=scale)}
@@ -124,31 +126,38 @@ def quality(r: rs.Restyler, heldout: str, max_frames: int | None) -> dict:
     return res
 
 
-def warping_error(r: rs.Restyler, frames: int, size=(256, 256), style: str = "realistic", teacher: bool = True,
-                  steps: int = 1) -> dict:
+def warping_error(r: rs.Restyler, frames: int, size=(256, 256), style: str = "realistic", steps: int = 1,
+                  teacher_frames: list | None = None) -> dict:
+    """Warping error of ``style`` on the bowling clip with reprojection, without, and of the teacher itself,
+    plus each mode's mean PSNR against the teacher frames (what reprojection costs in fidelity).
+    ``teacher_frames`` reuses the teacher's clip from an earlier call."""
     from physics.simulation import Simulation
     from renderer.teachers import teach
+    from renderer.train import psnr
     from worldgen.example_worlds import example_script, example_spec
 
     spec, script = example_spec("bowling"), example_script("bowling")
-    out = {}
-    modes = ["with_reprojection", "without_reprojection"] + (["teacher"] if teacher else [])
-    for mode in modes:
+    out: dict = {}
+    teacher_frames = teacher_frames if teacher_frames is not None else []
+    for mode in ("teacher", "with_reprojection", "without_reprojection"):
         sim = Simulation(spec, seed=0)
         for _ in range(136):
             sim.step(script.get(sim.tick))
         prev = None
-        errs = []
+        errs, ps = [], []
         for f in range(frames):
             if f:
                 for _ in range(2):
                     sim.step(script.get(sim.tick))
             gb = gbuffer(sim, size, prev_poses=prev.poses if prev is not None else None)
             if mode == "teacher":
-                img = teach(gb, style, seed=0)
+                if len(teacher_frames) <= f:
+                    teacher_frames.append(teach(gb, style, seed=0))
+                img = teacher_frames[f]
             else:
                 # fresh noise every frame, as a video renderer draws it (seed = frame index)
                 img = r.restyle(gb, style, prev=prev if mode == "with_reprojection" else None, steps=steps, seed=f)
+                ps.append(psnr(img, teacher_frames[f]))
             if prev is not None:
                 warped, valid = rs.prepare_prev(prev, gb)
                 m = valid[..., None].astype(bool)
@@ -156,28 +165,83 @@ def warping_error(r: rs.Restyler, frames: int, size=(256, 256), style: str = "re
                 errs.append(float((d * m).sum() / max(1, m.sum() * 3)))
             prev = rs.Restyled(img, gb, poses(sim))
         out[mode] = round(float(np.mean(errs)), 6)
+        if ps:
+            out[f"psnr_{mode}"] = round(float(np.mean(ps)), 2)
+    out["ratio"] = round(out["with_reprojection"] / out["without_reprojection"], 3)
+    out["psnr_loss_db"] = round(out["psnr_without_reprojection"] - out["psnr_with_reprojection"], 2)
     return out
+
+
+def restyled_sheet(r: rs.Restyler, path: str, panel: int = 256) -> None:
+    """A labelled PNG: one bowling frame (pins flying) in every style, the teacher above, the restyler
+    (1 step, G-buffer cast at half resolution: what play shows) below."""
+    from PIL import Image, ImageDraw
+
+    from physics.simulation import Simulation
+    from renderer.teachers import material_classes, teach
+    from worldgen.example_worlds import example_script, example_spec
+
+    spec, script = example_spec("bowling"), example_script("bowling")
+    sim = Simulation(spec, seed=0)
+    for _ in range(170):
+        sim.step(script.get(sim.tick))
+    cam = next((c for c in spec.cameras if c.name == "pins"), None)
+    gb = gbuffer(sim, (panel, panel), camera=cam)
+    label = 16
+    sheet = Image.new("RGB", (panel * (1 + len(rs.STYLES)), label + 2 * (panel + label)), (24, 24, 28))
+    draw = ImageDraw.Draw(sheet)
+    sheet.paste(Image.fromarray(gb.albedo), (0, 2 * label))
+    draw.text((6, 2), "albedo (input)", fill=(235, 235, 235))
+    material = material_classes(gb)  # the appearance codes' ids, one colour per material class
+    lut = (np.array([[0.55, 0.55, 0.55], [0.6, 0.4, 0.2], [0.75, 0.8, 0.9], [0.9, 0.3, 0.3], [0.25, 0.25, 0.3],
+                     [0.3, 0.6, 0.3], [0.5, 0.45, 0.4], [0.6, 0.9, 1.0], [1.0, 0.9, 0.3], [0.1, 0.1, 0.15]]) * 255)
+    sheet.paste(Image.fromarray(lut[material].astype(np.uint8)), (0, 3 * label + panel))
+    draw.text((6, label + panel + 2 + label), "material per entity (input)", fill=(235, 235, 235))
+    for j, style in enumerate(rs.STYLES, start=1):
+        draw.text((j * panel + 6, 2), f"{style}: teacher", fill=(235, 235, 235))
+        draw.text((j * panel + 6, label + panel + 2 + label), f"{style}: restyler, 1 step", fill=(235, 235, 235))
+        sheet.paste(Image.fromarray(teach(gb, style, seed=0)), (j * panel, 2 * label))
+        img = rs.restyle_world(sim, (panel, panel), style, camera=cam, restyler=r).image
+        sheet.paste(Image.fromarray(img), (j * panel, 3 * label + panel))
+    sheet.save(path)
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", default=None)
-    ap.add_argument("--heldout", default=None, help="held-out dataset dir (renderer.dataset, another seed)")
+    ap.add_argument("--heldout", nargs="*", default=[],
+                    help="held-out dataset dirs (renderer.dataset, other seeds; e.g. one at 64², one at 128²)")
+    ap.add_argument("--compare", default=None,
+                    help="other weights (e.g. the previous ones) scored on the same held-out frames in this run")
     ap.add_argument("--max-frames", type=int, default=None)
     ap.add_argument("--frames", type=int, default=16, help="clip length for the warping error")
+    ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--sheet", default=None, help="also write the teacher-vs-restyler sheet here (docs/restyled.png)")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     r = rs.Restyler.from_pretrained(a.weights)
-    res = {"speed": speed(r)}
-    print(json.dumps(res["speed"]), flush=True)
+    if a.sheet:
+        restyled_sheet(r, a.sheet)
+    res: dict = {}
+    if not a.skip_speed:
+        res["speed"] = speed(r)
+        print(json.dumps(res["speed"]), flush=True)
     res["half_res_gbuffer_psnr_256"] = half_res_quality(r)
     print(json.dumps(res["half_res_gbuffer_psnr_256"]), flush=True)
+    others = {"compare": rs.Restyler.from_pretrained(a.compare)} if a.compare else {}
+    for d in a.heldout:
+        res.setdefault("quality", {})[d] = quality(r, d, a.max_frames)
+        for name, other in others.items():
+            res.setdefault(f"quality_{name}", {})[d] = quality(other, d, a.max_frames)
     if a.heldout:
-        res["quality"] = quality(r, a.heldout, a.max_frames)
-        print(json.dumps(res["quality"], indent=1), flush=True)
-    res["warping_error"] = {f"{s}@{k}step": warping_error(r, a.frames, style=s, teacher=(k == 1), steps=k)
-                            for s in ("realistic", "toon") for k in (1, 4)}
+        print(json.dumps({k: v for k, v in res.items() if k.startswith("quality")}, indent=1), flush=True)
+    res["warping_error"] = {}
+    for style in ("realistic", "toon"):
+        clip: list = []
+        for k in (1, 4):
+            res["warping_error"][f"{style}@{k}step"] = warping_error(r, a.frames, style=style, steps=k,
+                                                                      teacher_frames=clip)
     print(json.dumps(res["warping_error"]), flush=True)
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))

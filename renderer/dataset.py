@@ -5,7 +5,8 @@ physics ticks apart. Each clip picks a world (the example worlds and a few reaso
 camera (the world's first camera with its eye swung around the target, moved in and out and up and down,
 the target jittered — all seeded) and a random moment (the world is stepped with its scripted actions for
 up to :data:`MAX_START` ticks first). Per frame it stores the G-buffer inputs (albedo, normal, depth,
-segmentation, motion from the previous frame of the clip) and one teacher frame per style
+segmentation, per-pixel material class (:func:`renderer.teachers.material_classes`), motion from the
+previous frame of the clip) and one teacher frame per style
 (:func:`renderer.teachers.teach`, seed 0); ``prev`` gives the index of the previous frame of the same clip
 (-1 for a clip's first frame), so a training sample is (G-buffer at t, G-buffer and teacher frame at t−1,
 teacher frame at t).
@@ -89,7 +90,7 @@ def render_clip(args) -> dict[str, np.ndarray]:
     seed, index, size, styles = args
     from physics.simulation import Simulation
     from renderer.gbuffer import gbuffer, poses
-    from renderer.teachers import teach
+    from renderer.teachers import material_classes, teach
     from worldgen.spec import Camera
 
     rng = np.random.default_rng([seed, index])
@@ -101,7 +102,7 @@ def render_clip(args) -> dict[str, np.ndarray]:
     start = int(rng.integers(0, MAX_START))
     for _ in range(start):
         sim.step(script.get(sim.tick))
-    out = {k: [] for k in ("albedo", "normal", "depth", "segmentation", "motion", "target")}
+    out = {k: [] for k in ("albedo", "normal", "depth", "segmentation", "material", "motion", "target")}
     prev = None
     for f in range(CLIP):
         if f:
@@ -113,6 +114,7 @@ def render_clip(args) -> dict[str, np.ndarray]:
         out["normal"].append(gb.normal.astype(np.float16))
         out["depth"].append(gb.depth)
         out["segmentation"].append(gb.segmentation)
+        out["material"].append(material_classes(gb).astype(np.int8))
         out["motion"].append(gb.motion)
         out["target"].append(np.stack([teach(gb, s, seed=0) for s in styles]))
     res = {k: np.stack(v) for k, v in out.items()}

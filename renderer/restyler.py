@@ -8,14 +8,20 @@ convolutional; it was trained at 64², see docs/restyler.md).
   1×1 conv stem → residual blocks with FiLM from a learned per-style embedding and the noise level →
   pixel-shuffle ×8, joined with the full-resolution inputs by a per-pixel (1×1) head. Inputs per pixel:
   the noisy image (3) and the conditioning (12): albedo (3), world normal (3), log depth (1),
-  segmentation edges (1), the previous output warped by the motion vectors (3) and its validity mask (1).
+  edges (1), the previous output warped by the motion vectors (3) and its validity mask (1); and, for
+  weights with ``materials`` > 0, a per-entity appearance code (``appearance_dim`` channels): a learned
+  code per material class of the entity's ``appearance.look`` (wood, metal, cloth, glass, …; see
+  :func:`renderer.teachers.material_classes`), painted through the segmentation map — so a rule that
+  turns a pin to gold changes that pin's material in the very next frame, not only its colour.
 - Objective: flow matching (``x_σ = (1-σ)·x0 + σ·ε``) with an **x0-prediction** parameterisation. The
   stock diffusers ``FlowMatchEulerDiscreteScheduler`` samples with ``steps > 1`` (the x0 estimate is turned
   into the velocity ``(x_σ - x0)/σ`` it expects). ``steps == 1`` evaluates the network once at σ = 1 and
   returns its x0 estimate directly: the distilled 1-step mode (training puts half its samples at σ = 1).
 - Temporal consistency: the previous output is backward-warped with the exact motion vectors
   (``torch.nn.functional.grid_sample``), masked where the surface was occluded or off screen (segmentation
-  mismatch, depth mismatch, outside the image), fed to the network and blended into the result.
+  mismatch, depth mismatch, outside the image), clamped to the new frame's local colour range
+  (:func:`clamp_to_neighbourhood`: no ghost trails) and blended into the result (:data:`BLEND`); weights
+  with ``history_input`` also take it as a network input (the shipped ones do not).
   Noise comes from a seeded ``torch.Generator``: same inputs + seed ⇒ same bytes.
 """
 
@@ -42,13 +48,12 @@ except ImportError as exc:  # pragma: no cover - diffusers is a declared depende
 
 STYLES = ("realistic", "toon", "pixel", "painterly")
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights" / "restyler"
-RETRAIN = ("python -m renderer.dataset data/restyler --frames 384 --size 64 --seed 0 && "
-           "python -m renderer.train data/restyler weights/restyler --minutes 30")
+RETRAIN = "worldgen train-restyler"
 FAR, NEAR = 100.0, 0.05
 MIN_SIZE, MAX_SIZE = 8, 2048
 COND_CHANNELS = 12
 WEIGHTS_NAME = "model.safetensors"
-BLEND = 0.25  # weight of the warped previous output in the final blend, where it is valid
+BLEND = 0.5  # weight of the warped previous output (clamped, see clamp_to_neighbourhood) where it is valid
 
 
 class WeightsError(RuntimeError):
@@ -57,7 +62,8 @@ class WeightsError(RuntimeError):
 
 def _retrain_hint(path) -> str:
     return (f"restyler weights missing or corrupted at {path}; retrain them with:\n  {RETRAIN}\n"
-            f"(or `worldgen train-restyler`; see docs/restyler.md)")
+            f"(~60 min on 2 CPU cores: python -m renderer.dataset renders 64², 128² and 256² teacher frames, "
+            f"python -m renderer.train fits the network; exact commands in weights/restyler/README.md)")
 
 
 # ---------------------------------------------------------------- network
@@ -80,17 +86,20 @@ class _Block(nn.Module):
 
 
 class RestylerNet(ModelMixin, ConfigMixin):
-    """x0-predicting conditional denoiser (see the module docstring). 0.33 M parameters by default."""
+    """x0-predicting conditional denoiser (see the module docstring). 0.33 M parameters by default (0.35 M with appearance codes, as shipped)."""
 
     @register_to_config
     def __init__(self, cond_channels: int = COND_CHANNELS, image_channels: int = 3, channels: int = 64,
                  blocks: int = 3, down: int = 8, head_channels: int = 16, num_styles: int = len(STYLES),
-                 emb_dim: int = 32, styles: tuple = STYLES, up_channels: int = 8, edges: str = "segmentation"):
+                 emb_dim: int = 32, styles: tuple = STYLES, up_channels: int = 8, edges: str = "segmentation",
+                 materials: int = 0, appearance_dim: int = 4, history_input: bool = True):
         super().__init__()
         if edges not in EDGE_CHANNELS:
             raise ValueError(f"unknown edge channel {edges!r}; channels: {', '.join(EDGE_CHANNELS)}")
-        cin = cond_channels + image_channels
+        cin = cond_channels + image_channels + (appearance_dim if materials else 0)
         self.factor = down
+        # per-entity appearance codes: a learned code per material class, painted through the segmentation map
+        self.appearance = nn.Embedding(materials, appearance_dim) if materials else None
         self.stem = nn.Conv2d(cin * down * down, channels, 1)
         self.style_emb = nn.Embedding(num_styles, emb_dim)
         self.sigma_mlp = nn.Sequential(nn.Linear(16, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
@@ -105,10 +114,23 @@ class RestylerNet(ModelMixin, ConfigMixin):
         ang = sigma.float()[:, None] * math.pi * (2.0 ** freqs)[None] / 4
         return torch.cat([ang.sin(), ang.cos()], dim=1)
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor, sigma: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    def appearance_map(self, material: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
+        """The appearance-code channels (B, appearance_dim, H, W) for per-pixel material ids ``material``
+        (B, H, W) long, or None for a network without codes."""
+        if self.appearance is None:
+            return None
+        if material is None:
+            raise ValueError("this restyler is conditioned on per-entity appearance codes: pass material= "
+                             "(per-pixel material ids, renderer.teachers.material_classes)")
+        return self.appearance(material.long()).permute(0, 3, 1, 2).to(like.dtype)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, sigma: torch.Tensor, style: torch.Tensor,
+                material: torch.Tensor | None = None) -> torch.Tensor:
         """x0 estimate (B, 3, H, W) in [-1, 1] from the noisy image ``x`` (B, 3, H, W), conditioning
-        ``cond`` (B, 12, H, W), noise level ``sigma`` (B,) in [0, 1] and style ids (B,). H and W must be
-        multiples of ``down`` (callers pad)."""
+        ``cond`` (B, 12, H, W), noise level ``sigma`` (B,) in [0, 1], style ids (B,) and, for a network with
+        appearance codes, per-pixel material ids ``material`` (B, H, W). H and W must be multiples of
+        ``down`` (callers pad)."""
+        app = self.appearance_map(material, x)
         # Written without full-resolution concatenations or pixel (un)shuffles: "pixel-unshuffle ×r then
         # 1×1 conv" is the same map as an r×r conv of stride r, and "1×1 conv then pixel-shuffle" is an r×r
         # transposed conv of stride r plus a tiled bias; the weights are stored in the 1×1 layout.
@@ -116,7 +138,10 @@ class RestylerNet(ModelMixin, ConfigMixin):
         c = self.stem.out_channels
         e = self.style_emb(style) + self.sigma_mlp(self._sigma_features(sigma).to(x.dtype))
         ws = self.stem.weight.view(c, -1, r, r)
-        h = F.conv2d(x, ws[:, :nx], self.stem.bias, stride=r) + F.conv2d(cond, ws[:, nx:], stride=r)
+        nc = nx + cond.shape[1]
+        h = F.conv2d(x, ws[:, :nx], self.stem.bias, stride=r) + F.conv2d(cond, ws[:, nx:nc], stride=r)
+        if app is not None:
+            h = h + F.conv2d(app, ws[:, nc:], stride=r)
         for b in self.res:
             h = b(F.silu(h), e)
         h = F.silu(h)
@@ -125,12 +150,16 @@ class RestylerNet(ModelMixin, ConfigMixin):
         h = F.conv_transpose2d(h, wu, stride=r) + self.up.bias.view(1, u, r, r).repeat(1, 1, h.shape[2], h.shape[3])
         w1 = self.head1.weight
         bias = self.head1.bias[None, :] + self.head_film(e)
-        h = F.conv2d(h, w1[:, :u]) + F.conv2d(x, w1[:, u:u + nx]) + F.conv2d(cond, w1[:, u + nx:])
+        h = F.conv2d(h, w1[:, :u]) + F.conv2d(x, w1[:, u:u + nx]) + F.conv2d(cond, w1[:, u + nx:u + nc])
+        if app is not None:
+            h = h + F.conv2d(app, w1[:, u + nc:])
         return self.head2(F.relu(h + bias[:, :, None, None]))
 
-    def forward_reference(self, x: torch.Tensor, cond: torch.Tensor, sigma: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    def forward_reference(self, x: torch.Tensor, cond: torch.Tensor, sigma: torch.Tensor, style: torch.Tensor,
+                          material: torch.Tensor | None = None) -> torch.Tensor:
         """:meth:`forward` spelt with concatenations and pixel (un)shuffles (the same function; for tests)."""
-        inp = torch.cat([x, cond], dim=1)
+        app = self.appearance_map(material, x)
+        inp = torch.cat([x, cond] + ([app] if app is not None else []), dim=1)
         e = self.style_emb(style) + self.sigma_mlp(self._sigma_features(sigma).to(x.dtype))
         h = self.stem(F.pixel_unshuffle(inp, self.factor))
         for b in self.res:
@@ -237,6 +266,25 @@ def warp_previous(prev_img: torch.Tensor, motion: torch.Tensor, seg: torch.Tenso
     return warped.to(prev_img.dtype), valid[:, None].to(prev_img.dtype)
 
 
+def clamp_to_neighbourhood(history: torch.Tensor, current: torch.Tensor, radius: int = 1) -> torch.Tensor:
+    """``history`` (B, C, H, W) clamped per channel to the min..max of ``current`` over each pixel's
+    (2·radius+1)² neighbourhood — the history rejection of temporal anti-aliasing: where the new frame has
+    no such colour nearby (a ghost of something that moved away, a stale highlight) the history cannot
+    bring it back, while small differences (flicker) still blend away."""
+    # separable running max/min over shifted views (max_pool2d with stride 1 is ~10× slower on CPU)
+    h, w = current.shape[-2:]
+    pad = F.pad(current, (radius, radius, radius, radius), mode="replicate")
+    rows_hi = rows_lo = pad[..., :, 0:w]
+    for d in range(1, 2 * radius + 1):
+        rows_hi = torch.maximum(rows_hi, pad[..., :, d:d + w])
+        rows_lo = torch.minimum(rows_lo, pad[..., :, d:d + w])
+    hi, lo = rows_hi[..., 0:h, :], rows_lo[..., 0:h, :]
+    for d in range(1, 2 * radius + 1):
+        hi = torch.maximum(hi, rows_hi[..., d:d + h, :])
+        lo = torch.minimum(lo, rows_lo[..., d:d + h, :])
+    return torch.maximum(torch.minimum(history, hi), lo)
+
+
 # ---------------------------------------------------------------- the restyler
 
 
@@ -262,6 +310,11 @@ def check_style(style: str) -> int:
     return STYLES.index(style)
 
 
+def _check_steps(steps) -> None:
+    if not isinstance(steps, int) or not (1 <= steps <= 1000):
+        raise ValueError(f"steps must be an integer in 1..1000, got {steps!r}")
+
+
 def _check_shape(h: int, w: int) -> None:
     if not (MIN_SIZE <= h <= MAX_SIZE and MIN_SIZE <= w <= MAX_SIZE):
         raise ValueError(f"restyler frame size must be within {MIN_SIZE}..{MAX_SIZE} pixels a side, got {w}×{h}")
@@ -277,8 +330,16 @@ class Restyler:
         if self.half:
             self.net = self.net.half().to(memory_format=torch.channels_last)
         self.config = dict(config or {})
+        #: weight of the warped previous output in the final blend, where it is valid
+        self.blend = float(self.config.get("blend", BLEND))
+        #: clamp the warped history to the colours around each pixel of the new frame before blending
+        self.clamp_history = bool(self.config.get("clamp_history", True))
+        #: feed the warped history to the network too (weights trained that way), else only blend it in
+        self.condition_on_history = bool(getattr(net.config, "history_input", True))
         self.styles = tuple(net.config.styles) if getattr(net.config, "styles", None) else STYLES
         self.edges = getattr(net.config, "edges", "segmentation")  # which edge channel it was trained on
+        #: whether the network takes per-entity appearance codes (material ids through the segmentation map)
+        self.uses_materials = bool(getattr(net.config, "materials", 0))
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike | None = None, device: str = "cpu") -> Restyler:
@@ -299,12 +360,16 @@ class Restyler:
 
     @torch.no_grad()
     def restyle_arrays(self, cond: np.ndarray, style: str, steps: int = 1, seed: int = 0,
-                       prev_warped: np.ndarray | None = None, prev_valid: np.ndarray | None = None) -> np.ndarray:
+                       prev_warped: np.ndarray | None = None, prev_valid: np.ndarray | None = None,
+                       material: np.ndarray | None = None) -> np.ndarray:
         """Restyles precomputed G-buffer channels ``cond`` (H, W, 8) (see :func:`base_condition`);
-        ``prev_warped`` (H, W, 3) uint8 and ``prev_valid`` (H, W) the warped previous output. Returns uint8."""
+        ``prev_warped`` (H, W, 3) uint8 and ``prev_valid`` (H, W) the warped previous output; ``material``
+        (H, W) per-pixel material ids (:func:`renderer.teachers.material_classes`), needed when the network
+        has appearance codes (:attr:`uses_materials`). Returns uint8."""
         sid = check_style(style)
         h, w = cond.shape[:2]
         _check_shape(h, w)
+        _check_steps(steps)
         if prev_warped is None:
             prev_t = torch.zeros(1, 3, h, w)
             valid_t = torch.zeros(1, 1, h, w)
@@ -312,18 +377,30 @@ class Restyler:
             prev_t = torch.from_numpy(prev_warped.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
             valid_t = torch.from_numpy(np.asarray(prev_valid, dtype=np.float32))[None, None]
         c = torch.from_numpy(np.ascontiguousarray(cond, dtype=np.float32)).permute(2, 0, 1)[None]
-        out = self._sample(torch.cat([c, prev_t * valid_t, valid_t * 2 - 1], dim=1), sid, steps, seed)
-        out = out * (1 - BLEND * valid_t) + prev_t * (BLEND * valid_t)
+        mat = None
+        if self.uses_materials:
+            if material is None or np.shape(material) != (h, w):
+                raise ValueError(f"this restyler needs material= per-pixel material ids of shape {(h, w)}")
+            mat = torch.from_numpy(np.asarray(material, dtype=np.int64))[None]
+        seen = valid_t if self.condition_on_history else torch.zeros_like(valid_t)
+        out = self._sample(torch.cat([c, prev_t * seen, seen * 2 - 1], dim=1), sid, steps, seed, mat)
+        if self.clamp_history:
+            prev_t = clamp_to_neighbourhood(prev_t, out)
+        out = out * (1 - self.blend * valid_t) + prev_t * (self.blend * valid_t)
         return ((out[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
 
-    def _sample(self, cond: torch.Tensor, sid: int, steps: int, seed: int) -> torch.Tensor:
-        if not isinstance(steps, int) or not (1 <= steps <= 1000):
-            raise ValueError(f"steps must be an integer in 1..1000, got {steps!r}")
+    def _sample(self, cond: torch.Tensor, sid: int, steps: int, seed: int,
+                material: torch.Tensor | None = None) -> torch.Tensor:
+        _check_steps(steps)
         _, _, h, w = cond.shape
         d = self.net.factor
         ph, pw = (-h) % d, (-w) % d
         if ph or pw:
             cond = F.pad(cond, (0, pw, 0, ph), mode="replicate")
+            if material is not None:
+                material = F.pad(material[:, None].float(), (0, pw, 0, ph), mode="replicate")[:, 0].long()
+        if material is not None:
+            material = material.to(self.device)
         gen = torch.Generator(device="cpu").manual_seed(int(seed))
         x = torch.randn(cond.shape[0], 3, cond.shape[2], cond.shape[3], generator=gen)
         dtype = torch.float16 if self.half else torch.float32
@@ -335,7 +412,7 @@ class Restyler:
 
         def x0_at(xt, sigma):
             s = torch.full((cond.shape[0],), float(sigma), device=self.device)
-            return self.net(xt, cond, s, style).float()
+            return self.net(xt, cond, s, style, material).float()
 
         if steps == 1:
             out = x0_at(x, 1.0)
@@ -370,7 +447,15 @@ class Restyler:
         warped = valid = None
         if prev is not None:
             warped, valid = prepare_prev(prev, gb)
-        return self.restyle_arrays(cond, style, steps, seed, warped, valid)
+        return self.restyle_arrays(cond, style, steps, seed, warped, valid, self.materials(gb))
+
+    def materials(self, gb) -> np.ndarray | None:
+        """Per-pixel material ids of ``gb`` when the network uses appearance codes, else None."""
+        if not self.uses_materials:
+            return None
+        from renderer.teachers import material_classes
+
+        return material_classes(gb)
 
 
 def prepare_prev(prev, gb) -> tuple[np.ndarray, np.ndarray]:

@@ -80,6 +80,18 @@ _MAT = {
     STONE: (0.04, 30.0, 0.0, 0.0), GLASS: (0.06, 500.0, 1.0, 0.0), GLOW: (0.0, 4.0, 0.0, 0.0),
 }
 
+#: number of material classes (the background of :func:`material_classes` is this value by default)
+N_MATERIALS = len(_MAT)
+
+
+def material_classes(gb: GBuffer, background: int = N_MATERIALS) -> np.ndarray:
+    """Per-pixel material class (H, W) int64 of ``gb``: each entity's ``appearance.look`` mapped to a class
+    (:data:`PLAIN` … :data:`GLOW`, unknown looks are PLAIN) through the segmentation map; ``background``
+    where no entity was hit."""
+    lut = np.array([_LOOK_CLASS.get(look.lower(), PLAIN) for look in gb.looks] + [background], dtype=np.int64)
+    seg = gb.segmentation
+    return lut[np.where(seg >= 0, seg, len(gb.looks))]
+
 
 def teach(gb: GBuffer, style: str, *, palette: Sequence[Sequence[float]] | None = None,
           light_dir: Sequence[float] = DEFAULT_LIGHT, seed: int = 0, scene: Scene | None = None) -> np.ndarray:
@@ -158,8 +170,7 @@ class _Context:
         v = eye - self.pos
         v /= np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
         self.view = np.where(self.hit[..., None], v, -self.rays)
-        lut = np.array([_LOOK_CLASS.get(look.lower(), PLAIN) for look in gb.looks] + [PLAIN], dtype=np.int64)
-        self.cls = lut[np.where(self.hit, self.seg, len(gb.looks))]
+        self.cls = material_classes(gb, background=PLAIN)
         self.ndl = np.clip((self.normal * light).sum(-1), 0, None)
         self.bg = np.asarray(gb.background, dtype=np.float64)
         self.rng = np.random.default_rng(seed)

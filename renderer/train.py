@@ -1,15 +1,19 @@
 """Training and evaluating the restyler (:mod:`renderer.restyler`) on data from :mod:`renderer.dataset`.
 
 :func:`train` fits :class:`renderer.restyler.RestylerNet` with the flow-matching / x0 objective: per sample
-a random frame and style, the teacher frame ``x0`` noised to ``x_σ = (1-σ)·x0 + σ·ε`` with σ = 1 for half
-the samples (the one-step mode) and σ ~ U(0, 1) otherwise; loss ``MSE + 0.5·L1`` on the x0 estimate. The
-previous teacher frame, backward-warped with the exact motion and masked by occlusion, is the temporal
-conditioning (dropped for 30% of samples, and jittered with noise so the model tolerates its own outputs).
+a random frame and style (pixel art drawn most often, :data:`STYLE_WEIGHTS`), from one or more datasets
+taken in turn (larger frames cropped to the smallest size at multiples of 8 pixels), the teacher frame
+``x0`` noised to ``x_σ = (1-σ)·x0 + σ·ε`` with σ = 1 for half the samples (the one-step mode) and
+σ ~ U(0, 1) otherwise; loss ``MSE + 0.5·L1`` on the x0 estimate. The per-pixel material classes feed the
+appearance codes. For a network with ``history_input`` (not the
+default: the shipped restyler only blends the warped history into its output), the previous teacher
+frame, backward-warped with the exact motion and masked by occlusion, is the temporal conditioning
+(dropped for 30% of samples, and jittered with noise).
 AdamW, cosine learning-rate decay over the budget (``minutes`` of wall time or ``steps``), checkpoints
 (``checkpoint.pt``) every minute; ``resume=True`` continues from one. The result is ``model.safetensors`` +
 ``config.json`` (diffusers ``save_pretrained``) and ``metrics.json`` in ``out_dir``.
 
-Command line: ``python -m renderer.train DATA_DIR OUT_DIR --minutes 30 [--eval-dir HELD_OUT_DIR]``.
+Command line: ``python -m renderer.train DATA_DIR [DATA_DIR ...] OUT_DIR --minutes 30 [--eval-dir HELD_OUT_DIR]``.
 """
 
 from __future__ import annotations
@@ -26,14 +30,18 @@ import torch.nn.functional as F
 
 from renderer import dataset as ds
 from renderer.restyler import EDGE_CHANNELS, STYLES, Restyler, RestylerNet, base_condition, warp_previous
+from renderer.teachers import N_MATERIALS
 
 P_ONE_STEP = 0.5
 P_DROP_PREV = 0.3
+#: how often each style is drawn: pixel art, the hardest to match (discrete palette, 4×4 blocks), most
+STYLE_WEIGHTS = {"realistic": 0.25, "toon": 0.2, "pixel": 0.35, "painterly": 0.2}
 
 
 def prepare(data: dict, edges: str = "segmentation") -> dict[str, torch.Tensor]:
     """Tensors for training/evaluation: ``cond`` (N, 8, H, W), ``target`` (N, S, 3, H, W) in [-1, 1],
-    ``warped`` (N, S, 3, H, W) previous teacher frame warped into frame t, ``valid`` (N, 1, H, W)."""
+    ``warped`` (N, S, 3, H, W) previous teacher frame warped into frame t, ``valid`` (N, 1, H, W),
+    ``material`` (N, H, W) per-pixel material ids (all background when the data predates them)."""
     n = len(data["albedo"])
     cond = np.stack([base_condition(data["albedo"][i], data["normal"][i].astype(np.float32), data["depth"][i],
                                     data["segmentation"][i], edges) for i in range(n)])
@@ -54,20 +62,40 @@ def prepare(data: dict, edges: str = "segmentation") -> dict[str, torch.Tensor]:
         w, v = warp_previous(img, mot, seg, pseg, dep, pdep)
         warped[has] = w.reshape(len(has), s, 3, *target.shape[-2:])
         valid[has] = v
+    material = data.get("material")
+    material = (torch.from_numpy(material.astype(np.int64)) if material is not None
+                else torch.full(data["segmentation"].shape, N_MATERIALS, dtype=torch.long))
     return {"cond": torch.from_numpy(cond).permute(0, 3, 1, 2).contiguous(), "target": target,
-            "warped": warped, "valid": valid}
+            "warped": warped, "valid": valid, "material": material}
 
 
-def _batch(t: dict, idx: torch.Tensor, style: torch.Tensor, gen: torch.Generator, train: bool = True):
+def _crop(a: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, size: int) -> torch.Tensor:
+    """``a[i, ..., ys[i]:ys[i]+size, xs[i]:xs[i]+size]`` stacked over the batch."""
+    return torch.stack([a[i, ..., y:y + size, x:x + size] for i, (y, x) in enumerate(zip(ys.tolist(), xs.tolist()))])
+
+
+def _batch(t: dict, idx: torch.Tensor, style: torch.Tensor, gen: torch.Generator, train: bool = True,
+           crop: int | None = None, history: bool = True):
+    """(x0, cond, material) for frames ``idx`` in styles ``style``; ``crop`` takes a random crop of that
+    side from each frame, at a multiple of 8 pixels (so the pixel style's 4×4 blocks stay aligned);
+    ``history=False`` marks the warped previous frame invalid everywhere (a network that never sees it)."""
     x0 = t["target"][idx, style]
     warped = t["warped"][idx, style]
     valid = t["valid"][idx].clone()
-    if train:
+    base, material = t["cond"][idx], t["material"][idx]
+    h, w = x0.shape[-2:]
+    if crop is not None and (crop < h or crop < w):
+        ys = torch.randint((h - crop) // 8 + 1, (len(idx),), generator=gen) * 8
+        xs = torch.randint((w - crop) // 8 + 1, (len(idx),), generator=gen) * 8
+        x0, warped, valid, base, material = (_crop(a, ys, xs, crop) for a in (x0, warped, valid, base, material))
+    if not history:
+        valid.zero_()
+    elif train:
         drop = torch.rand(len(idx), generator=gen) < P_DROP_PREV
         valid[drop] = 0
         warped = (warped + 0.03 * torch.randn(warped.shape, generator=gen)).clamp(-1, 1)
-    cond = torch.cat([t["cond"][idx], warped * valid, valid * 2 - 1], dim=1)
-    return x0, cond
+    cond = torch.cat([base, warped * valid, valid * 2 - 1], dim=1)
+    return x0, cond, material
 
 
 def _lr(base: float, frac: float) -> float:
@@ -79,7 +107,11 @@ def train(data_dir, out_dir, minutes: float | None = 20.0, steps: int | None = N
           seed: int = 0, progress: bool = True, batch_size: int = 32, lr: float = 2e-3,
           eval_dir=None, threads: int | None = None, net_config: dict | None = None) -> dict:
     """Trains the restyler on ``data_dir`` into ``out_dir`` for ``minutes`` of wall time in total or
-    ``steps`` optimiser steps (whichever comes first; either may be None, not both). Returns the metrics."""
+    ``steps`` optimiser steps (whichever comes first; either may be None, not both). Returns the metrics.
+
+    ``data_dir`` may be a list of datasets, at different frame sizes: each step draws its batch from one
+    of them in turn, cropping larger frames to the smallest size (so the network learns how things look
+    at the larger sizes it is used at, for the cost of the small ones)."""
     from tqdm import tqdm
 
     if minutes is None and steps is None:
@@ -88,14 +120,20 @@ def train(data_dir, out_dir, minutes: float | None = 20.0, steps: int | None = N
         torch.set_num_threads(threads)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = ds.load(data_dir)
-    styles = tuple(str(s) for s in data["styles"])
-    if styles != STYLES:
-        raise ValueError(f"data styles {styles} differ from the restyler's {STYLES}")
+    dirs = [data_dir] if isinstance(data_dir, (str, Path)) else list(data_dir)
     torch.manual_seed(seed)
-    net = RestylerNet(**(net_config or {}))
-    t = prepare(data, net.config.edges)
-    n, s = t["target"].shape[:2]
+    # defaults of new weights: appearance codes on; the warped history only blended in, never an input
+    net = RestylerNet(**{"materials": N_MATERIALS + 1, "history_input": False, **(net_config or {})})
+    sets = []
+    for d in dirs:
+        data = ds.load(d)
+        styles = tuple(str(s) for s in data["styles"])
+        if styles != STYLES:
+            raise ValueError(f"data styles {styles} of {d} differ from the restyler's {STYLES}")
+        sets.append(prepare(data, net.config.edges))
+    crop = min(min(t["target"].shape[-2:]) for t in sets)
+    style_p = torch.tensor([STYLE_WEIGHTS[s] for s in STYLES])
+    crop -= crop % net.factor
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     gen = torch.Generator().manual_seed(seed)
     step, elapsed, losses = 0, 0.0, []
@@ -122,14 +160,15 @@ def train(data_dir, out_dir, minutes: float | None = 20.0, steps: int | None = N
         frac = max(step / steps if steps else 0.0, elapsed / budget_s if budget_s < math.inf else 0.0)
         for g in opt.param_groups:
             g["lr"] = _lr(lr, frac)
-        idx = torch.randint(n, (batch_size,), generator=gen)
-        style = torch.randint(s, (batch_size,), generator=gen)
-        x0, cond = _batch(t, idx, style, gen)
+        t = sets[step % len(sets)]
+        idx = torch.randint(len(t["target"]), (batch_size,), generator=gen)
+        style = torch.multinomial(style_p, batch_size, replacement=True, generator=gen)
+        x0, cond, material = _batch(t, idx, style, gen, crop=crop, history=net.config.history_input)
         sigma = torch.where(torch.rand(batch_size, generator=gen) < P_ONE_STEP, torch.ones(batch_size),
                             torch.rand(batch_size, generator=gen))
         noise = torch.randn(x0.shape, generator=gen)
         xt = (1 - sigma)[:, None, None, None] * x0 + sigma[:, None, None, None] * noise
-        pred = net(xt, cond, sigma, style)
+        pred = net(xt, cond, sigma, style, material)
         loss = F.mse_loss(pred, x0) + 0.5 * F.l1_loss(pred, x0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -147,8 +186,10 @@ def train(data_dir, out_dir, minutes: float | None = 20.0, steps: int | None = N
     save_ckpt()
     net.eval()
     net.save(out)
-    metrics = {"steps": step, "train_minutes": round((time.time() - t0) / 60, 2), "frames": int(n),
-               "batch_size": batch_size, "lr": lr, "seed": seed, "data_dir": str(data_dir),
+    metrics = {"steps": step, "train_minutes": round((time.time() - t0) / 60, 2),
+               "frames": int(sum(len(t["target"]) for t in sets)), "crop": crop,
+               "batch_size": batch_size, "lr": lr, "seed": seed,
+               "data_dir": str(dirs[0]) if len(dirs) == 1 else [str(d) for d in dirs],
                "final_loss": float(np.mean(losses[-100:])) if losses else None,
                "params": sum(p.numel() for p in net.parameters())}
     if eval_dir is not None:
@@ -198,7 +239,8 @@ def evaluate(restyler: Restyler, data_dir, steps_list=(1, 2, 4), max_frames: int
             for i in range(n):
                 cond = base_condition(data["albedo"][i], data["normal"][i].astype(np.float32), data["depth"][i],
                                       data["segmentation"][i], restyler.edges)
-                img = restyler.restyle_arrays(cond, style, steps=k, seed=seed)
+                mat = data["material"][i] if "material" in data else None
+                img = restyler.restyle_arrays(cond, style, steps=k, seed=seed, material=mat)
                 ps.append(psnr(img, data["target"][i, si]))
                 ss.append(ssim(img, data["target"][i, si]))
             res[style][str(k)] = {"psnr": round(float(np.mean(ps)), 2), "ssim": round(float(np.mean(ss)), 4)}
@@ -207,7 +249,7 @@ def evaluate(restyler: Restyler, data_dir, steps_list=(1, 2, 4), max_frames: int
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description="Train the restyler.")
-    ap.add_argument("data_dir")
+    ap.add_argument("data_dir", nargs="+", help="one or more datasets (python -m renderer.dataset)")
     ap.add_argument("out_dir")
     ap.add_argument("--minutes", type=float, default=20.0)
     ap.add_argument("--steps", type=int, default=None)
@@ -218,10 +260,12 @@ def main(argv=None) -> None:
     ap.add_argument("--eval-dir", default=None)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--edges", choices=EDGE_CHANNELS, default="geometry", help="the edge channel (default geometry)")
+    ap.add_argument("--history-input", action="store_true",
+                    help="also feed the network the warped previous frame (default: it is only blended in)")
     a = ap.parse_args(argv)
     m = train(a.data_dir, a.out_dir, minutes=a.minutes, steps=a.steps, resume=not a.no_resume, seed=a.seed,
               batch_size=a.batch_size, lr=a.lr, eval_dir=a.eval_dir, threads=a.threads,
-              net_config={"edges": a.edges})
+              net_config={"edges": a.edges, "history_input": a.history_input})
     print(json.dumps(m, indent=2))
 
 

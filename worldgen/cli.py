@@ -188,16 +188,24 @@ def cmd_train_restyler(a: argparse.Namespace) -> int:
     from renderer.dataset import generate
     from renderer.train import train
 
-    data = _P(a.data)
-    if not any(data.glob("shard_*.npz")):
-        print(f"generating {a.frames} training frames at {a.size}² into {data} (teacher renders; slow) ...")
-        generate(data, a.frames, (a.size, a.size), seed=a.seed, workers=a.workers)
+    data = [(_P(a.data), a.frames, a.size, a.seed)]
+    for i, item in enumerate(a.larger):  # the same worlds drawn larger, cropped in training: play sizes
+        try:
+            size, frames = (int(x) for x in item.split(":"))
+        except ValueError:
+            print(f"error: --larger takes SIZE:FRAMES items such as 128:384, got {item!r}", file=sys.stderr)
+            return 2
+        data.append((_P(f"{a.data}-{size}"), frames, size, a.seed + 2 * (i + 1)))
+    for folder, frames, size, seed in data:
+        if not any(folder.glob("shard_*.npz")):
+            print(f"generating {frames} training frames at {size}² into {folder} (teacher renders; slow) ...")
+            generate(folder, frames, (size, size), seed=seed, workers=a.workers)
     heldout = None
     if a.heldout:
         heldout = _P(a.heldout)
         if not any(heldout.glob("shard_*.npz")):
             generate(heldout, 32, (a.size, a.size), seed=a.seed + 1, workers=a.workers)
-    metrics = train(data, a.output, minutes=a.minutes, steps=a.steps, resume=not a.restart, seed=a.seed,
+    metrics = train([d[0] for d in data], a.output, minutes=a.minutes, steps=a.steps, resume=not a.restart, seed=a.seed,
                     eval_dir=heldout, net_config={"edges": a.edges})
     print(json.dumps(metrics, indent=2, default=str)[:4000])
     print(f"weights in {a.output}")
@@ -345,14 +353,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_render)
 
     s = sub.add_parser("train-restyler", help="generate teacher data and train the restyler (resumable)",
-                       description="Render training pairs (G-buffers → teacher styles) if DATA has none, then train "
-                                   "the restyler for --minutes of wall time, resuming from OUTPUT's checkpoint.")
+                       description="Render training pairs (G-buffers → teacher styles) if DATA (and DATA-128, "
+                                   "DATA-256) have none, then train the restyler for --minutes of wall time, resuming from OUTPUT's "
+                                   "checkpoint. The defaults reproduce the shipped weights (docs/restyler.md).")
     s.add_argument("--data", default="data/restyler", help="training data folder (generated if empty)")
     s.add_argument("--heldout", default="data/restyler-heldout", help="held-out frames for PSNR/SSIM ('' to skip)")
     s.add_argument("-o", "--output", default="weights/restyler", help="where the weights go")
-    s.add_argument("--frames", type=int, default=384, help="training frames to generate")
+    s.add_argument("--frames", type=int, default=768, help="training frames to generate")
     s.add_argument("--size", type=int, default=64, help="training resolution (square)")
-    s.add_argument("--minutes", type=float, default=30.0, help="time budget in minutes (total, across resumes)")
+    s.add_argument("--larger", nargs="*", default=["128:384", "256:192"], metavar="SIZE:FRAMES",
+                   help="also generate FRAMES frames at SIZE² into DATA-SIZE (seeds seed+2, seed+4, ...), cropped "
+                        "to --size in training (default 128:384 256:192; none: --larger with no items)")
+    s.add_argument("--minutes", type=float, default=38.0, help="time budget in minutes (total, across resumes)")
     s.add_argument("--steps", type=int, default=None, help="stop after this many optimiser steps instead")
     s.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
     s.add_argument("--seed", type=int, default=0)

@@ -421,15 +421,16 @@ class World:
 
     def render(self, size: tuple[int, int] = (256, 256), style: str = "albedo",
                camera: str | None = None, *, steps: int = 1, teacher: bool = False,
-               temporal: bool = False) -> np.ndarray:
+               temporal: bool = True) -> np.ndarray:
         """The world seen from ``camera`` as a uint8 (H, W, 3) image.
 
         ``albedo`` is each entity's flat colour from its appearance (exact, ≈1 ms at 64²).
         ``realistic``, ``toon``, ``pixel`` and ``painterly`` are drawn by the trained restyler
         (weights/restyler: ~35 ms at 256² including the G-buffer, cast at half resolution and upsampled;
-        ``steps`` diffusion steps). ``temporal=True`` conditions each
-        frame on the previous one warped by exact motion vectors (less flicker, but the shipped weights
-        leave ghost trails behind fast objects, so it is off by default). ``teacher=True`` draws them
+        ``steps`` diffusion steps). With ``temporal`` (the default) a frame rendered within 4 ticks of
+        the previous one in the same style, size and camera blends in that frame, warped by the exact motion
+        vectors and clamped to the new frame's local colours (less flicker, no ghost trails);
+        ``temporal=False`` draws every frame on its own. ``teacher=True`` draws them
         with the slow teacher renderers instead (renderer/teachers.py; ``realistic`` ~3 s at 256²);
         ``palette`` (the spec's ``style.palette``) is teacher-only. Any other text is mapped to the
         nearest style by meaning ("cartoon with ink outlines" → toon; renderer/styles.py).

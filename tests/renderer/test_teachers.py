@@ -159,3 +159,21 @@ def test_example_world_in_every_style():
     for style in ALL:
         img = teach(g, style, palette=PALETTE if style == "palette" else None)
         assert img.shape == (48, 48, 3) and img.std() > 5, style
+
+
+def test_material_classes_follow_each_entitys_look_through_the_segmentation(gb):
+    from renderer.teachers import METAL, N_MATERIALS, PLAIN, PLASTIC, WOOD, material_classes
+
+    cls = material_classes(gb)
+    assert cls.shape == gb.segmentation.shape
+    expect = {"floor": PLAIN, "ball": PLASTIC, "crate": WOOD, "post": METAL}
+    for name, c in expect.items():
+        mask = gb.segmentation == gb.names.index(name)
+        assert mask.any() and (cls[mask] == c).all(), name
+    assert (cls[gb.segmentation < 0] == N_MATERIALS).all() and (gb.segmentation < 0).any()
+    # unknown looks are plain; a changed look is a changed class on that entity only
+    looks = tuple("gold" if n == "ball" else ("moon rock" if n == "crate" else lk) for n, lk in zip(gb.names, gb.looks))
+    cls2 = material_classes(dataclasses.replace(gb, looks=looks))
+    ball, crate = gb.segmentation == gb.names.index("ball"), gb.segmentation == gb.names.index("crate")
+    assert (cls2[ball] == METAL).all() and (cls2[crate] == PLAIN).all()
+    assert np.array_equal(cls2[~(ball | crate)], cls[~(ball | crate)])

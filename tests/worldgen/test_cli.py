@@ -133,7 +133,11 @@ def test_render_a_prompt_to_png_frames(tmp_path):
 def test_train_restyler_makes_data_trains_and_resumes(tmp_path):
     data, out = tmp_path / "data", tmp_path / "weights"
     args = ["train-restyler", "--data", str(data), "--heldout", "", "-o", str(out), "--frames", "8", "--size", "16",
-            "--steps", "2", "--workers", "1"]
+            "--larger", "24:4", "--steps", "2", "--workers", "1"]
     assert main(args) == 0
     assert any(data.glob("shard_*.npz")) and (out / "model.safetensors").exists()
+    large = tmp_path / "data-24"  # the larger frames, cropped to 16² in training
+    assert json.loads((large / "meta.json").read_text())["size"] == [24, 24]
+    assert json.loads((out / "metrics.json").read_text())["crop"] == 16
     assert main([*args[:-4], "--steps", "3", "--workers", "1"]) == 0  # resumes from the checkpoint
+    assert main([*args[:-6], "--larger", "big", "--steps", "3"]) == 2  # says what --larger takes

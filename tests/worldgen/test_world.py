@@ -305,14 +305,17 @@ def test_restyled_render_is_deterministic_and_follows_the_world():
     b.close()
 
 
-def test_set_appearance_shows_in_the_next_restyled_frame_on_that_entity_only():
+@pytest.mark.parametrize("prop,value", [("color", "#ffd700"), ("look", "metal")])
+def test_set_appearance_shows_in_the_next_restyled_frame_on_that_entity_only(prop, value):
+    """A rule changes pin_1's colour, or only its material (wood → metal: the appearance code painted through
+    the segmentation map); the next realistic frame changes on that pin, and not away from it."""
     import numpy as np
     from scipy.ndimage import binary_dilation
 
     import worldgen
 
     rule = {"name": "gild", "on": {"event": "timer", "at": 0.01},
-            "do": [{"do": "set_property", "target": "pin_1", "property": "color", "value": "#ffd700"}]}
+            "do": [{"do": "set_property", "target": "pin_1", "property": prop, "value": value}]}
     plain, gilded = worldgen.example("bowling"), worldgen.example("bowling")
     gilded.add_rule(rule)
     for w in (plain, gilded):
