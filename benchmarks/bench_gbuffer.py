@@ -3,6 +3,7 @@
     python benchmarks/bench_gbuffer.py [--worlds bowling billiards dominoes] [--sizes 128 256] [--runs 7]
                                        [--styles realistic toon ...] [--style-size 256] [--style-runs 3]
                                        [--sheet docs/styles.png] [--json]
+    python benchmarks/bench_gbuffer.py --coarse 256 [--worlds ...] [--runs 7]   # every ray vs coarse cast
 
 Each example world runs its scripted lead-in (60 ticks: the bowling throw, the dominoes push, the
 billiards break) so bodies are mid-motion, then each method renders the world's first camera, with
@@ -96,6 +97,40 @@ def bench_gbuffers(worlds: list[str], sizes: list[int], runs: int) -> list[dict]
     return rows
 
 
+def bench_coarse(worlds: list[str], size: int, runs: int, coarse: int = 2) -> list[dict]:
+    """Every ray vs the coarse cast (``gbuffer(coarse=)``, what interactive restyling uses) on each
+    world's cameras: ms (process CPU, medians of alternating runs), share of pixels re-cast at full
+    resolution, and exactness (ids and toon lines equal; depth, normal and motion differences)."""
+    import torch
+
+    import renderer.gbuffer as G
+
+    torch.set_num_threads(1)  # the coarse cast's interpolation; process CPU time then equals wall time
+    rows = []
+    for name in worlds:
+        sim, prev = _world(name)
+        for cam in [c.name for c in sim.spec.cameras]:
+            sz = (size, size)
+            exact, fast = gbuffer(sim, sz, cam, prev_poses=prev), gbuffer(sim, sz, cam, prev_poses=prev, coarse=coarse)
+            refined = G._refined.last_fraction
+            t_exact, t_fast = [], []
+            for _ in range(runs):
+                t_exact.append(_timed(lambda: gbuffer(sim, sz, cam, prev_poses=prev)))
+                t_fast.append(_timed(lambda: gbuffer(sim, sz, cam, prev_poses=prev, coarse=coarse)))
+            hit = exact.segmentation >= 0
+            lines = [G.geometry_edges(g.segmentation, g.depth, g.normal) for g in (exact, fast)]
+            rows.append({
+                "world": name, "camera": cam, "size": size, "every_ray_ms": statistics.median(t_exact),
+                "coarse_ms": statistics.median(t_fast), "refined_share": refined,
+                "ids_equal": bool(np.array_equal(exact.segmentation, fast.segmentation)),
+                "lines_equal": bool(np.array_equal(*lines)),
+                "depth_err_max_rel": float((np.abs(fast.depth - exact.depth) / exact.depth)[hit].max()) if hit.any() else 0.0,
+                "normal_err_max_deg": float(_angle(exact.normal[hit], fast.normal[hit]).max()) if hit.any() else 0.0,
+                "motion_err_max_px": float(np.abs(fast.motion - exact.motion).max())})
+        sim.close()
+    return rows
+
+
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip((a * b).sum(-1), -1, 1)))
 
@@ -183,7 +218,22 @@ if __name__ == "__main__":
     ap.add_argument("--style-runs", type=int, default=3)
     ap.add_argument("--sheet", help="also write the contact sheet PNG here (e.g. docs/styles.png)")
     ap.add_argument("--json", action="store_true", help="print JSON instead of markdown tables")
+    ap.add_argument("--coarse", type=int, default=None, metavar="SIZE",
+                    help="instead: every ray vs the coarse cast at SIZE² on every camera of --worlds")
     a = ap.parse_args()
+    if a.coarse:
+        rows = bench_coarse(a.worlds, a.coarse, a.runs)
+        if a.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            print("| world | camera | every ray ms | coarse ms | re-cast | ids, lines equal | depth err max | "
+                  "normal err max | motion err max |\n|---|---|---:|---:|---:|---|---:|---:|---:|")
+            for r in rows:
+                print(f"| {r['world']} | {r['camera']} | {r['every_ray_ms']:.1f} | {r['coarse_ms']:.1f} | "
+                      f"{100 * r['refined_share']:.0f} % | {'yes' if r['ids_equal'] and r['lines_equal'] else 'NO'} | "
+                      f"{100 * r['depth_err_max_rel']:.2f} % | {r['normal_err_max_deg']:.2f}° | "
+                      f"{r['motion_err_max_px']:.3f} px |")
+        raise SystemExit(0)
     if a.runs < 1 or a.style_runs < 1 or not all(8 <= s <= 2048 for s in [*a.sizes, a.style_size]):
         ap.error("runs must be ≥ 1 and sizes in 8..2048")
     gb_rows = bench_gbuffers(a.worlds, a.sizes, a.runs)

@@ -4,14 +4,15 @@ Measures, in one run, on this machine (``torch.set_num_threads(2)``):
 
 1. 1-step restyle fps at 256² (network + conditioning + warp), and the network alone.
 2. End-to-end fps at 256²: physics tick + G-buffer + 1-step restyle with the previous frame warped in,
-   with the G-buffer cast at 128² and upsampled (the interactive default) and, as the baseline, at 256²;
-   and what the half-resolution G-buffer costs in PSNR against the teacher at 256².
+   with the G-buffer's coarse cast (every 2nd ray a side, refined where unsure: the interactive default)
+   and, as the baseline, every ray; and the PSNR against the teacher at 256² with each.
 3. PSNR / SSIM vs the teacher per style at 1/2/4 steps on held-out frames (``--heldout DIR`` from
    ``python -m renderer.dataset DIR --frames 32 --seed 1``), with the flat albedo as the baseline.
 4. Warping error (Lai et al. 2018): frame t−1's output warped by the exact motion, masked by occlusion,
    mean squared difference to frame t's output (0..1 RGB), on a 256² clip of bowling (the ball rolling
-   into the pins, 30 fps), fresh noise per frame, at 1 and 4 steps — with reprojection (previous output
-   warped in and blended) vs without (each frame restyled independently); the teacher's own warping error
+   into the pins, 30 fps), at 1 and 4 steps — with reprojection (previous output warped in and blended,
+   its noise carried along the motion) vs without (each frame restyled on its own with fresh noise, seed =
+   frame index); the teacher's own warping error
    is the reference; and the PSNR against the teacher with and without reprojection (its cost in fidelity).
 
 ``python benchmarks/bench_restyler.py [--heldout DIR ...] [--compare OLD_WEIGHTS] [--frames 24] [--json out.json]``
@@ -51,7 +52,7 @@ def speed(r: rs.Restyler, n: int = 20) -> dict:
     for _ in range(140):
         sim.step(script.get(sim.tick))
     gb = gbuffer(sim, (256, 256))
-    cond = rs.base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation, r.edges)
+    cond = r.condition(gb)
     x = torch.zeros(1, 3, 256, 256)
     c = torch.zeros(1, rs.COND_CHANNELS, 256, 256)
     s, st = torch.ones(1), torch.zeros(1, dtype=torch.long)
@@ -60,37 +61,40 @@ def speed(r: rs.Restyler, n: int = 20) -> dict:
     with torch.no_grad():
         net_fps = _fps(lambda: r.net(x, c, s, st, mat_t), n)
     restyle_fps = _fps(lambda: r.restyle_arrays(cond, "realistic", material=mat), n)
-    def end_to_end(scale: float, n: int) -> float:
-        """fps of tick + G-buffer (at ``scale`` of 256², upsampled) + restyle with the previous frame warped in."""
-        state = {"prev": rs.restyle_world(sim, (256, 256), "realistic", restyler=r, gbuffer_scale=scale)}
+    def end_to_end(coarse: int, n: int) -> float:
+        """fps of tick + G-buffer (``coarse`` ray spacing) + restyle with the previous frame warped in."""
+        state = {"prev": rs.restyle_world(sim, (256, 256), "realistic", restyler=r, coarse=coarse)}
 
         def tick():
             sim.step(script.get(sim.tick))
             state["prev"] = rs.restyle_world(sim, (256, 256), "realistic", prev=state["prev"], restyler=r,
-                                             gbuffer_scale=scale)
+                                             coarse=coarse)
 
         return _fps(tick, n)
 
-    e2e_full, e2e_half = [], []
+    e2e_exact, e2e_coarse = [], []
     for _ in range(3):  # alternate, medians: the machine is shared
-        e2e_full.append(end_to_end(1.0, n))
-        e2e_half.append(end_to_end(0.5, n))
-    t = time.perf_counter()
-    for _ in range(n):
-        gbuffer(sim, (256, 256))
-    gb_ms = (time.perf_counter() - t) / n * 1000
-    t = time.perf_counter()
-    for _ in range(n):
-        rs.upsample_gbuffer(gbuffer(sim, (128, 128)), (256, 256))
-    gb_half_ms = (time.perf_counter() - t) / n * 1000
+        e2e_exact.append(end_to_end(1, n))
+        e2e_coarse.append(end_to_end(rs.COARSE, n))
+    before = poses(sim)
+    sim.step(script.get(sim.tick))
+    gb_ms = {}
+    for coarse in (1, rs.COARSE, 1, rs.COARSE, 1, rs.COARSE):
+        t = time.perf_counter()
+        for _ in range(n):
+            gbuffer(sim, (256, 256), prev_poses=before, coarse=coarse)
+        gb_ms.setdefault(coarse, []).append((time.perf_counter() - t) / n * 1000)
+    from renderer.gbuffer import _refined
     return {"net_fps_256": round(net_fps, 1), "restyle_1step_fps_256": round(restyle_fps, 1),
-            "end_to_end_fps_256": round(float(np.median(e2e_half)), 1),
-            "end_to_end_fps_256_full_res_gbuffer": round(float(np.median(e2e_full)), 1),
-            "gbuffer_ms_256": round(gb_ms, 1), "gbuffer_half_upsampled_ms_256": round(gb_half_ms, 1)}
+            "end_to_end_fps_256": round(float(np.median(e2e_coarse)), 1),
+            "end_to_end_fps_256_every_ray": round(float(np.median(e2e_exact)), 1),
+            "gbuffer_ms_256_every_ray": round(float(np.median(gb_ms[1])), 1),
+            "gbuffer_ms_256_coarse": round(float(np.median(gb_ms[rs.COARSE])), 1),
+            "coarse_refined_fraction": round(_refined.last_fraction, 3)}
 
 
-def half_res_quality(r: rs.Restyler, frames: int = 4) -> dict:
-    """PSNR vs the teacher at 256² on bowling frames: G-buffer cast at 256² vs at 128² and upsampled."""
+def coarse_quality(r: rs.Restyler, frames: int = 4) -> dict:
+    """PSNR vs the teacher at 256² on bowling frames: G-buffer cast with every ray vs coarse + refined."""
     from physics.simulation import Simulation
     from renderer.teachers import teach
     from renderer.train import psnr
@@ -105,9 +109,9 @@ def half_res_quality(r: rs.Restyler, frames: int = 4) -> dict:
         gb = gbuffer(sim, (256, 256))
         for style in rs.STYLES:
             target = teach(gb, style, seed=0)
-            row = out.setdefault(style, {"full": [], "half": []})
-            for key, scale in (("full", 1.0), ("half", 0.5)):
-                img = rs.restyle_world(sim, (256, 256), style, restyler=r, gbuffer_scale=scale).image
+            row = out.setdefault(style, {"every_ray": [], "coarse": []})
+            for key, coarse in (("every_ray", 1), ("coarse", rs.COARSE)):
+                img = rs.restyle_world(sim, (256, 256), style, restyler=r, coarse=coarse).image
                 row[key].append(psnr(img, target))
     return {s: {k: round(float(np.mean(v)), 2) for k, v in row.items()} for s, row in out.items()}
 
@@ -155,15 +159,18 @@ def warping_error(r: rs.Restyler, frames: int, size=(256, 256), style: str = "re
                     teacher_frames.append(teach(gb, style, seed=0))
                 img = teacher_frames[f]
             else:
-                # fresh noise every frame, as a video renderer draws it (seed = frame index)
-                img = r.restyle(gb, style, prev=prev if mode == "with_reprojection" else None, steps=steps, seed=f)
+                # without: every frame on its own, fresh noise (seed = frame index); with: the previous output
+                # warped in and its noise carried along the motion (fresh only where disoccluded)
+                frame = r.restyle_frame(gb, style, prev=prev if mode == "with_reprojection" else None, steps=steps,
+                                        seed=f)
+                img, noise = frame.image, frame.noise
                 ps.append(psnr(img, teacher_frames[f]))
             if prev is not None:
                 warped, valid = rs.prepare_prev(prev, gb)
                 m = valid[..., None].astype(bool)
                 d = ((warped.astype(np.float64) - img.astype(np.float64)) / 255.0) ** 2
                 errs.append(float((d * m).sum() / max(1, m.sum() * 3)))
-            prev = rs.Restyled(img, gb, poses(sim))
+            prev = rs.Restyled(img, gb, poses(sim), noise if mode == "with_reprojection" else None)
         out[mode] = round(float(np.mean(errs)), 6)
         if ps:
             out[f"psnr_{mode}"] = round(float(np.mean(ps)), 2)
@@ -174,7 +181,7 @@ def warping_error(r: rs.Restyler, frames: int, size=(256, 256), style: str = "re
 
 def restyled_sheet(r: rs.Restyler, path: str, panel: int = 256) -> None:
     """A labelled PNG: one bowling frame (pins flying) in every style, the teacher above, the restyler
-    (1 step, G-buffer cast at half resolution: what play shows) below."""
+    (1 step, coarse G-buffer cast: what play shows) below."""
     from PIL import Image, ImageDraw
 
     from physics.simulation import Simulation
@@ -227,8 +234,8 @@ def main(argv=None) -> dict:
     if not a.skip_speed:
         res["speed"] = speed(r)
         print(json.dumps(res["speed"]), flush=True)
-    res["half_res_gbuffer_psnr_256"] = half_res_quality(r)
-    print(json.dumps(res["half_res_gbuffer_psnr_256"]), flush=True)
+    res["bowling_psnr_256_by_gbuffer_cast"] = coarse_quality(r)
+    print(json.dumps(res["bowling_psnr_256_by_gbuffer_cast"]), flush=True)
     others = {"compare": rs.Restyler.from_pretrained(a.compare)} if a.compare else {}
     for d in a.heldout:
         res.setdefault("quality", {})[d] = quality(r, d, a.max_frames)

@@ -6,7 +6,8 @@ camera (the world's first camera with its eye swung around the target, moved in 
 the target jittered — all seeded) and a random moment (the world is stepped with its scripted actions for
 up to :data:`MAX_START` ticks first). Per frame it stores the G-buffer inputs (albedo, normal, depth,
 segmentation, per-pixel material class (:func:`renderer.teachers.material_classes`), motion from the
-previous frame of the clip) and one teacher frame per style
+previous frame of the clip, the camera as ``view`` = eye, target, up, vertical fov) and one teacher frame
+per style
 (:func:`renderer.teachers.teach`, seed 0); ``prev`` gives the index of the previous frame of the same clip
 (-1 for a clip's first frame), so a training sample is (G-buffer at t, G-buffer and teacher frame at t−1,
 teacher frame at t).
@@ -102,7 +103,7 @@ def render_clip(args) -> dict[str, np.ndarray]:
     start = int(rng.integers(0, MAX_START))
     for _ in range(start):
         sim.step(script.get(sim.tick))
-    out = {k: [] for k in ("albedo", "normal", "depth", "segmentation", "material", "motion", "target")}
+    out = {k: [] for k in ("albedo", "normal", "depth", "segmentation", "material", "motion", "view", "target")}
     prev = None
     for f in range(CLIP):
         if f:
@@ -116,6 +117,7 @@ def render_clip(args) -> dict[str, np.ndarray]:
         out["segmentation"].append(gb.segmentation)
         out["material"].append(material_classes(gb).astype(np.int8))
         out["motion"].append(gb.motion)
+        out["view"].append(np.array([*gb.eye, *gb.target, *gb.up, gb.fov_deg], dtype=np.float64))
         out["target"].append(np.stack([teach(gb, s, seed=0) for s in styles]))
     res = {k: np.stack(v) for k, v in out.items()}
     res["prev"] = np.arange(CLIP) - 1
@@ -178,6 +180,18 @@ def generate(out_dir, n_frames: int, size: tuple[int, int] = (64, 64), styles: S
         "frames": n_clips * CLIP, "clips": n_clips, "clip": CLIP, "stride_ticks": STRIDE, "size": list(size),
         "styles": list(styles), "seed": seed, "worlds": [f"{k}:{n}" for k, n in _worlds()]}, indent=2))
     return out
+
+
+def views(data: dict, i: int):
+    """The camera of frame ``i`` of loaded ``data`` as a :class:`renderer.gbuffer.View`."""
+    from renderer.gbuffer import View
+
+    if "view" not in data:
+        raise ValueError("these frames predate stored cameras (no 'view'); regenerate them with "
+                         "python -m renderer.dataset")
+    v = data["view"][i]
+    h, w = data["albedo"].shape[1:3]
+    return View(tuple(v[0:3]), tuple(v[3:6]), tuple(v[6:9]), float(v[9]), (w, h))
 
 
 def load(data_dir) -> dict[str, np.ndarray]:

@@ -26,6 +26,11 @@ Contract:
   ``style.background`` on background. ``segmentation``: index into ``names`` (``sim.entity_names``,
   sensors included, so indices match :class:`renderer.raster.Frame`), -1 on background.
   ``looks[i]``: ``appearance.look`` of ``names[i]``.
+- ``coarse=c`` (interactive rendering uses 2) casts one ray per c×c pixels, then every pixel whose
+  interpolation taps straddle a change of primitive or a crease, the outer ring, and the screen rectangle
+  of every primitive the coarse rays missed or that is under 2c+2 pixels across; elsewhere buffers are
+  interpolated inside one smooth convex surface (depth and positions perspective-correctly). Ids, albedo
+  and lines are then the exact cast's; depth, normals and motion match it to interpolation error.
 - :class:`Scene` is the ray-castable snapshot of the world's visible primitives (also used by
   :mod:`renderer.teachers` for shadow, occlusion and reflection rays); ``GBuffer.scene`` is the one the
   buffer was cast against.
@@ -109,12 +114,17 @@ class View:
         s = _unit(_cross(f, self.up))
         return np.array(f), np.array(s), np.array(_cross(s, f))
 
-    def rays(self) -> np.ndarray:
-        """Unit directions (h, w, 3) float64 of the rays through the pixel centres."""
+    def rays(self, pixels: np.ndarray | None = None) -> np.ndarray:
+        """Unit directions (h, w, 3) float64 of the rays through the pixel centres; with ``pixels`` (flat
+        row-major indices), (len(pixels), 3) for those pixels only."""
         w, h = self.size
         f, s, u = self.basis()
         ty = math.tan(math.radians(self.fov_deg) / 2)
         tx = ty * w / h
+        if pixels is not None:
+            rows, cols = np.divmod(np.asarray(pixels), w)
+            d = f + ((2 * (cols + 0.5) / w - 1) * tx)[:, None] * s + ((1 - 2 * (rows + 0.5) / h) * ty)[:, None] * u
+            return d / np.linalg.norm(d, axis=-1, keepdims=True)
         x = (2 * (np.arange(w) + 0.5) / w - 1) * tx
         y = (1 - 2 * (np.arange(h) + 0.5) / h) * ty
         d = f + x[None, :, None] * s + y[:, None, None] * u
@@ -274,16 +284,24 @@ class Scene:
             self._batch(origins, dirs, np.concatenate(rays), np.concatenate(prims), tmin, acc)
         return acc.result()
 
-    def cast(self, view: View, dirs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def cast(self, view: View, dirs: np.ndarray | None = None,
+             pixels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`intersect` for the rays through the pixel centres of ``view`` (``dirs``: ``view.rays()``
-        if already at hand), flattened row-major (H·W). Hits nearer than the near plane are clipped, as a
-        rasteriser clips them.
+        if already at hand), flattened row-major (H·W); with ``pixels`` (flat indices) for those pixels
+        only, in that order (``dirs`` then holds their rays). Hits nearer than the near plane are clipped,
+        as a rasteriser clips them.
 
         Planes are cast first; then each bounded primitive's screen rectangle gives its candidate rays
         (minus those already stopped nearer than it can be): primitives big on screen are intersected one
         by one, near to far, the small ones (up to :data:`BATCH_AREA` pixels) in one batch per shape kind."""
         w, h = view.size
-        dirs = view.rays().reshape(-1, 3) if dirs is None else dirs.reshape(-1, 3)
+        if dirs is None:
+            dirs = view.rays(pixels)
+        dirs = dirs.reshape(-1, 3)
+        slot = None  # flat pixel index -> its ray (-1: not cast)
+        if pixels is not None:
+            slot = np.full(w * h, -1, dtype=np.int64)
+            slot[pixels] = np.arange(len(pixels))
         eye = np.asarray(view.eye, dtype=np.float64)
         near = NEAR / np.maximum(_dot(dirs, view.basis()[0]), 1e-12)
         acc = _Hits(len(dirs), np.inf)
@@ -299,6 +317,9 @@ class Scene:
                 continue
             c0, c1, r0, r1 = rects[k]
             sel = (np.arange(r0, r1)[:, None] * w + np.arange(c0, c1)[None, :]).ravel()
+            if slot is not None:
+                sel = slot[sel]
+                sel = sel[sel >= 0]
             sel = sel[acc.best[sel] > dist[k]]  # already hit nearer than this primitive can be
             if area[k] > BATCH_AREA:  # big on screen: on its own, so it can hide what lies behind it
                 self._accumulate(k, eye, dirs[sel], sel, acc, near[sel])
@@ -630,7 +651,8 @@ def geometry_edges(segmentation: np.ndarray, depth: np.ndarray, normal: np.ndarr
     surface are marked on one side. ``horizon`` (lookup by ``segmentation + 1``) marks ids whose
     meetings get no ink (the background and infinite planes).
     """
-    seg, n = segmentation, normal.astype(np.float64)
+    seg = segmentation
+    n = [np.ascontiguousarray(normal[..., i], dtype=np.float64) for i in range(3)]
     h, w = seg.shape
     hit = seg >= 0
     z = np.where(hit, depth, np.inf)
@@ -644,23 +666,26 @@ def geometry_edges(segmentation: np.ndarray, depth: np.ndarray, normal: np.ndarr
     inv_s = shifts(inv)
     lap = (inv_s(0, 1) + inv_s(0, -1) + inv_s(1, 0) + inv_s(-1, 0) - 4 * inv)
     step = hit & (np.abs(lap) > depth_tol * inv)
-    seg_s, z_s, step_s, n_s = shifts(seg), shifts(z), shifts(step), shifts(n)
+    seg_s, z_s, step_s = shifts(seg), shifts(z), shifts(step)
+    n_s = [shifts(c) for c in n]
     edge = np.zeros(seg.shape, dtype=bool)
     cos_c = math.cos(math.radians(crease_deg))
     if horizon is None:
         horizon = np.zeros(int(seg.max(initial=-1)) + 2, dtype=bool)
         horizon[0] = True
     flat = horizon[seg + 1]
+    flat_s = shifts(flat)
     near_z = z < ink_far
     for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0)):
         other, oz = seg_s(dy, dx), z_s(dy, dx)
-        near = (near_z | (oz < ink_far)) & ~(flat & horizon[other + 1])
+        near = (near_z | (oz < ink_far)) & ~(flat & flat_s(dy, dx))
         boundary = ((other != seg) | step | step_s(dy, dx)) & near
         edge |= boundary & (z > oz)
         if both_sides:
             edge |= boundary & (z < oz) & (other != seg)
         if (dy, dx) in ((0, 1), (1, 0)):
-            edge |= hit & (other == seg) & (np.einsum("ijk,ijk->ij", n_s(dy, dx), n) < cos_c) & near_z
+            cos = n_s[0](dy, dx) * n[0] + n_s[1](dy, dx) * n[1] + n_s[2](dy, dx) * n[2]
+            edge |= hit & (other == seg) & (cos < cos_c) & near_z
     return edge
 
 
@@ -671,55 +696,58 @@ def poses(sim) -> dict[str, Pose]:
 
 
 def gbuffer(sim, size: tuple[int, int] = (256, 256), camera: str | Camera | None = None,
-            prev_poses: Mapping[str, Pose] | None = None, method: str = "raycast") -> GBuffer:
+            prev_poses: Mapping[str, Pose] | None = None, method: str = "raycast", coarse: int = 1) -> GBuffer:
     """The :class:`GBuffer` of ``sim`` seen from ``camera`` (a spec camera name, a Camera, None: the first).
 
     ``prev_poses`` (from :func:`poses` one frame earlier) gives motion vectors; None gives zero motion.
     ``method``: ``"raycast"`` (exact analytic surfaces, the default) or ``"hybrid"`` (TinyRenderer
     depth and segmentation + analytic normals and motion; kept for comparison, see docs/rendering.md).
+
+    ``coarse`` = c > 1 (raycast only) casts one ray per c×c pixels first, then casts at full resolution
+    every pixel near a change of primitive or a crease in that coarse image, and the whole screen
+    rectangle of every primitive the coarse rays missed or that is under 2c+2 pixels across. The other
+    pixels lie inside one smooth surface: their depth, normals, positions and motion are interpolated,
+    their ids copied. Ids, albedo and every line a toon style draws are then the exact cast's
+    (tests/renderer/test_gbuffer.py), for a fraction of the rays.
     """
     w, h = check_size(size)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+    if not isinstance(coarse, int) or isinstance(coarse, bool) or not 1 <= coarse <= 8:
+        raise ValueError(f"coarse must be an integer in 1..8, got {coarse!r}")
+    if coarse > 1 and method != "raycast":
+        raise ValueError("coarse > 1 needs method='raycast'")
     cam = find_camera(sim, camera)
     names_now = set(sim.entity_names)
-    view = camera_view(cam, (w, h), lambda n: sim.pose(n) if n in names_now else None)
+
+    def view_at(size_, poses_=None) -> View:
+        return camera_view(cam, size_, lambda n: (poses_.get(n) if poses_ is not None else None)
+                           or (sim.pose(n) if n in names_now else None))
+
+    view = view_at((w, h))
+    prev_view = view_at((w, h), prev_poses) if prev_poses is not None else None
     scene = Scene.from_sim(sim)
-    n_ent = len(scene.names)
-    dirs = view.rays().reshape(-1, 3)
-    fwd = view.basis()[0]
-    eye = np.asarray(view.eye, dtype=np.float64)
-    if method == "raycast":
-        t, prim, normal = scene.cast(view, dirs)
-        zf = t * _dot(dirs, fwd)
-        hit = (prim >= 0) & (zf <= FAR)
-        prim = np.where(hit, prim, -1)
-        world = eye + np.where(hit, t, 0.0)[:, None] * dirs
-        depth = np.where(hit, zf, FAR)
+    low = (max(1, round(w / coarse)), max(1, round(h / coarse)))
+    if coarse == 1 or low[0] < 2 or low[1] < 2:
+        if method == "raycast":
+            px = _cast_pixels(scene, view, None, prev_poses, prev_view)
+        else:
+            px = _hybrid_pixels(sim, scene, view, prev_poses, prev_view)
+        depth, normal, seg, world, motion = (a.reshape((h, w) + a.shape[1:]) for a in px[:5])
     else:
-        world, depth, prim, normal = _hybrid(sim, scene, view, dirs, fwd)
-        hit = prim >= 0
-    seg = np.where(hit, scene.index[np.maximum(prim, 0)] if len(scene) else -1, -1).astype(np.int32)
-    world = np.where(hit[:, None], world, 0.0)
-    normal = np.where(hit[:, None], normal, 0.0)
-
-    motion = np.zeros((len(dirs), 2), dtype=np.float64)
-    if prev_poses is not None and hit.any():
-        prev_view = camera_view(cam, (w, h), lambda n: prev_poses.get(n) or (sim.pose(n) if n in names_now else None))
-        motion = _motion(scene, prim, world, hit, prev_poses, prev_view, w)
-
+        depth, normal, seg, world, motion = _refined(scene, view, low, prev_poses, prev_view,
+                                                     view_at(low, prev_poses) if prev_poses is not None else None)
     bg = tuple(float(c) for c in sim.spec.style.background)
     lut = np.vstack([np.clip(np.round(scene.colors * 255), 0, 255), np.round(np.asarray(bg) * 255)]).astype(np.uint8)
-    albedo = lut[np.where(seg >= 0, seg, n_ent)]
     return GBuffer(
-        albedo=albedo.reshape(h, w, 3),
-        depth=depth.astype(np.float32).reshape(h, w),
-        normal=normal.astype(np.float32).reshape(h, w, 3),
-        segmentation=seg.reshape(h, w),
-        motion=motion.astype(np.float32).reshape(h, w, 2),
+        albedo=lut[np.where(seg >= 0, seg, len(scene.names))],
+        depth=depth.astype(np.float32),
+        normal=normal.astype(np.float32),
+        segmentation=seg.astype(np.int32),
+        motion=motion.astype(np.float32),
         names=scene.names,
         looks=scene.looks,
-        world_pos=world.astype(np.float32).reshape(h, w, 3),
+        world_pos=world.astype(np.float32),
         eye=tuple(float(v) for v in view.eye),
         target=tuple(float(v) for v in view.target),
         fov_deg=float(view.fov_deg),
@@ -729,24 +757,137 @@ def gbuffer(sim, size: tuple[int, int] = (256, 256), camera: str | Camera | None
     )
 
 
+CREASE_REFINE_DEG = 15.0  # gbuffer(coarse=...): coarse neighbours whose normals differ more are re-cast
+
+
+def _cast_pixels(scene: Scene, view: View, pixels: np.ndarray | None, prev_poses, prev_view: View | None):
+    """Flat per-pixel buffers (depth, normal, segmentation, world position, motion, primitive) for ``pixels``
+    of ``view`` (flat indices; None: all), cast against ``scene``."""
+    dirs = view.rays(pixels).reshape(-1, 3)
+    fwd = view.basis()[0]
+    eye = np.asarray(view.eye, dtype=np.float64)
+    t, prim, normal = scene.cast(view, dirs, pixels)
+    zf = t * _dot(dirs, fwd)
+    hit = (prim >= 0) & (zf <= FAR)
+    prim = np.where(hit, prim, -1)
+    world = eye + np.where(hit, t, 0.0)[:, None] * dirs
+    return _pixel_buffers(scene, view, pixels, world, np.where(hit, zf, FAR), prim, normal, prev_poses, prev_view)
+
+
+def _pixel_buffers(scene: Scene, view: View, pixels, world, depth, prim, normal, prev_poses, prev_view):
+    hit = prim >= 0
+    seg = np.where(hit, scene.index[np.maximum(prim, 0)] if len(scene) else -1, -1).astype(np.int32)
+    world = np.where(hit[:, None], world, 0.0)
+    normal = np.where(hit[:, None], normal, 0.0)
+    motion = np.zeros((len(prim), 2), dtype=np.float64)
+    if prev_view is not None and hit.any():
+        pix = np.arange(len(prim)) if pixels is None else np.asarray(pixels)
+        motion = _motion(scene, prim, world, hit, prev_poses, prev_view, pix, view.size[0])
+    return depth, normal, seg, world, motion, prim
+
+
+def _refined(scene: Scene, view: View, low: tuple[int, int], prev_poses, prev_view, prev_low):
+    """The buffers of ``view`` (as (h, w, ...) images) from a coarse cast at ``low`` = (w, h) refined where
+    it is unsure (see :func:`gbuffer`)."""
+    w, h = view.size
+    lw, lh = low
+    low_view = View(view.eye, view.target, view.up, view.fov_deg, low)
+    depth, normal, seg, world, motion, prim = (
+        a.reshape((lh, lw) + a.shape[1:]) for a in _cast_pixels(scene, low_view, None, prev_poses, prev_low))
+    # coarse pixels differing from a 4-neighbour (another primitive, or a crease). A fine pixel whose four
+    # interpolation taps are all unmarked lies inside one convex primitive's smooth patch (their 4-connected
+    # square is one primitive, whose projection is convex), so only pixels with a marked tap are re-cast.
+    marked = np.zeros((lh, lw), dtype=bool)
+    cos_c = math.cos(math.radians(CREASE_REFINE_DEG))
+    for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),  # right / left neighbours
+                 ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):  # below / above
+        diff = (prim[a] != prim[b]) | ((np.einsum("ijk,ijk->ij", normal[a], normal[b]) < cos_c) & (prim[a] >= 0))
+        marked[a] |= diff
+        marked[b] |= diff
+    r0, r1 = _taps(lh, h)
+    c0, c1 = _taps(lw, w)
+    fine = marked[r0][:, c0] | marked[r0][:, c1] | marked[r1][:, c0] | marked[r1][:, c1]
+    rows, cols = _nearest_index(lh, h), _nearest_index(lw, w)
+    # the outer ring lies beyond the outermost coarse rays (nothing to interpolate between)
+    ring = int(math.ceil(max(w / lw, h / lh) / 2))
+    fine[:ring] = fine[-ring:] = True
+    fine[:, :ring] = fine[:, -ring:] = True
+    # primitives the coarse rays may have missed or cut: their whole rectangle
+    rects = scene._screen_rects(view)
+    seen = np.zeros(len(scene), dtype=bool)
+    seen[prim[prim >= 0]] = True
+    small = np.minimum(rects[:, 1] - rects[:, 0], rects[:, 3] - rects[:, 2]) < 2 * max(w / lw, h / lh) + 2
+    for c0, c1, r0, r1 in rects[np.isfinite(scene.bound) & (small | ~seen)]:
+        fine[r0:r1, c0:c1] = True
+    # depth and positions interpolated perspective-correctly (1/depth is linear across a plane on screen)
+    inv = 1.0 / depth
+    planes = np.concatenate([inv[None], normal.transpose(2, 0, 1), (world * inv[..., None]).transpose(2, 0, 1),
+                             motion.transpose(2, 0, 1)])
+    up = _resize_bilinear(planes, (h, w))
+    inv, normal = up[0], up[1:4].transpose(1, 2, 0)
+    n = np.sqrt(np.einsum("ijk,ijk->ij", normal, normal))[..., None]
+    out = [1.0 / inv, np.where(n > 1e-6, normal / np.maximum(n, 1e-6), 0.0), seg[rows][:, cols],
+           up[4:7].transpose(1, 2, 0) / inv[..., None], up[7:9].transpose(1, 2, 0) * np.array([w / lw, h / lh])]
+    pixels = np.flatnonzero(fine)
+    _refined.last_fraction = len(pixels) / (w * h)  # for benchmarks
+    if len(pixels):
+        rr, cc = np.divmod(pixels, w)
+        for img, vals in zip(out, _cast_pixels(scene, view, pixels, prev_poses, prev_view)):
+            img[rr, cc] = vals
+    return out
+
+
+def _nearest_index(n_from: int, n_to: int) -> np.ndarray:
+    """Source index of each of ``n_to`` pixels when ``n_from`` pixels are stretched over them (nearest)."""
+    return np.minimum((np.arange(n_to) + 0.5) * n_from / n_to, n_from - 1).astype(np.intp)
+
+
+def _taps(n_from: int, n_to: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two source pixels each of ``n_to`` pixels interpolates between when ``n_from`` pixels are
+    stretched over them bilinearly (centres aligned, edges clamped), as :func:`_resize_bilinear` does."""
+    x = np.clip((np.arange(n_to) + 0.5) * n_from / n_to - 0.5, 0, n_from - 1)
+    i0 = np.floor(x).astype(np.intp)
+    return i0, np.minimum(i0 + 1, n_from - 1)
+
+
+def _resize_bilinear(planes: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    """``planes`` (c, h, w) resampled to ``size_hw`` bilinearly (centres aligned, edges clamped); float32."""
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32))[None]
+    return F.interpolate(t, size=size_hw, mode="bilinear", align_corners=False)[0].numpy()
+
+
 def _motion(scene: Scene, prim: np.ndarray, world: np.ndarray, hit: np.ndarray, prev_poses, prev_view: View,
-            w: int) -> np.ndarray:
-    n = len(prim)
-    prev_world = np.zeros((n, 3))
-    known = np.zeros(n, dtype=bool)
-    for k in np.unique(prim[hit]):
+            pixels: np.ndarray, w: int) -> np.ndarray:
+    """Motion (N, 2) of hit points ``world`` on primitives ``prim`` seen at flat ``pixels`` of a ``w``-wide
+    image: each point taken into its body frame now and out with the body's previous pose, then projected
+    with ``prev_view``."""
+    m = len(scene)
+    A = np.zeros((m + 1, 3, 3))  # per primitive: previous = A·now + b (the last row: unknown)
+    b = np.zeros((m + 1, 3))
+    known = np.zeros(m + 1, dtype=bool)
+    for k in np.flatnonzero(np.bincount(prim[hit], minlength=m)):
         pose = prev_poses.get(scene.names[scene.index[k]])
         if pose is None:
             continue
-        sel = np.flatnonzero(prim == k)
-        local = _mat(world[sel] - scene.pos[k], scene.rot[k])
-        prev_world[sel] = _mat(local, quat_matrix(pose[1]).T) + np.asarray(pose[0], dtype=np.float64)
-        known[sel] = True
+        A[k] = quat_matrix(pose[1]) @ scene.rot[k].T
+        b[k] = np.asarray(pose[0], dtype=np.float64) - A[k] @ scene.pos[k]
+        known[k] = True
+    k = np.where(hit, prim, m)
+    x, y, z = world[:, 0], world[:, 1], world[:, 2]
+    prev_world = np.stack([A[k, i, 0] * x + A[k, i, 1] * y + A[k, i, 2] * z + b[k, i] for i in range(3)], axis=1)
     xy_prev, z_prev = prev_view.project(prev_world)
-    rows, cols = np.divmod(np.arange(n), w)
+    rows, cols = np.divmod(pixels, w)
     now = np.stack([cols + 0.5, rows + 0.5], axis=1)
-    good = known & (z_prev > 1e-9)
+    good = known[k] & (z_prev > 1e-9)
     return np.where(good[:, None], now - xy_prev, 0.0)
+
+
+def _hybrid_pixels(sim, scene: Scene, view: View, prev_poses, prev_view: View | None):
+    world, depth, prim, normal = _hybrid(sim, scene, view, view.rays().reshape(-1, 3), view.basis()[0])
+    return _pixel_buffers(scene, view, None, world, depth, prim, normal, prev_poses, prev_view)
 
 
 def _hybrid(sim, scene: Scene, view: View, dirs: np.ndarray, fwd: np.ndarray):

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,8 @@ class RestylerNet(ModelMixin, ConfigMixin):
     def __init__(self, cond_channels: int = COND_CHANNELS, image_channels: int = 3, channels: int = 64,
                  blocks: int = 3, down: int = 8, head_channels: int = 16, num_styles: int = len(STYLES),
                  emb_dim: int = 32, styles: tuple = STYLES, up_channels: int = 8, edges: str = "segmentation",
-                 materials: int = 0, appearance_dim: int = 4, history_input: bool = True):
+                 materials: int = 0, appearance_dim: int = 4, history_input: bool = True,
+                 sky_rays: bool = False):
         super().__init__()
         if edges not in EDGE_CHANNELS:
             raise ValueError(f"unknown edge channel {edges!r}; channels: {', '.join(EDGE_CHANNELS)}")
@@ -227,14 +228,28 @@ def edge_channel(segmentation, depth, normal, edges: str = "segmentation") -> np
 
 
 def base_condition(albedo, normal, depth, segmentation, edges: str = "segmentation",
-                   edge_map: np.ndarray | None = None) -> np.ndarray:
-    """The 8 G-buffer channels (H, W, 8) float32: albedo, normal, log depth, edges (:func:`edge_channel`,
-    or ``edge_map`` (H, W) 0/1 when given)."""
-    if edge_map is None:
-        edge_map = edge_channel(segmentation, depth, normal, edges)
+                   rays: np.ndarray | None = None) -> np.ndarray:
+    """The 8 G-buffer channels (H, W, 8) float32: albedo, normal, log depth, edges (:func:`edge_channel`).
+
+    ``rays`` (H, W, 3): unit view rays (:func:`background_rays`); where given, the normal channel of the
+    background carries the ray instead of 0 — every teacher's sky depends on the direction looked in."""
+    edge_map = edge_channel(segmentation, depth, normal, edges)
+    normal = normal.astype(np.float32)
+    if rays is not None:
+        normal = np.where((segmentation < 0)[..., None], rays.astype(np.float32), normal)
     return np.concatenate([
-        albedo.astype(np.float32) / 127.5 - 1, normal.astype(np.float32),
+        albedo.astype(np.float32) / 127.5 - 1, normal,
         norm_depth(depth)[..., None], np.asarray(edge_map, dtype=np.float32)[..., None] * 2 - 1], axis=-1)
+
+
+def background_rays(view, segmentation: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32: the unit world-space ray of ``view`` (a :class:`renderer.gbuffer.View`) through
+    each background pixel (``segmentation < 0``), 0 elsewhere."""
+    out = np.zeros(segmentation.shape + (3,), dtype=np.float32)
+    bg = np.flatnonzero(segmentation.ravel() < 0)
+    if len(bg):
+        out.reshape(-1, 3)[bg] = view.rays(bg)
+    return out
 
 
 def warp_previous(prev_img: torch.Tensor, motion: torch.Tensor, seg: torch.Tensor | None = None,
@@ -249,12 +264,7 @@ def warp_previous(prev_img: torch.Tensor, motion: torch.Tensor, seg: torch.Tenso
     ``depth_tol`` relatively (``depth``, ``prev_depth`` (B, H, W)).
     """
     b, _, h, w = prev_img.shape
-    dev = prev_img.device
-    ys, xs = torch.meshgrid(torch.arange(h, device=dev, dtype=torch.float32) + 0.5,
-                            torch.arange(w, device=dev, dtype=torch.float32) + 0.5, indexing="ij")
-    px = xs[None] - motion[..., 0].float()
-    py = ys[None] - motion[..., 1].float()
-    grid = torch.stack([px / w * 2 - 1, py / h * 2 - 1], dim=-1)
+    px, py, grid = _previous_positions(motion, h, w)
     warped = F.grid_sample(prev_img.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
     valid = (px >= 0) & (px <= w) & (py >= 0) & (py <= h)
     if seg is not None and prev_seg is not None:
@@ -264,6 +274,36 @@ def warp_previous(prev_img: torch.Tensor, motion: torch.Tensor, seg: torch.Tenso
         pd = F.grid_sample(prev_depth[:, None].float(), grid, mode="nearest", padding_mode="border", align_corners=False)[:, 0]
         valid &= (pd - depth.float()).abs() <= depth_tol * depth.float().clamp_min(1e-3)
     return warped.to(prev_img.dtype), valid[:, None].to(prev_img.dtype)
+
+
+def _previous_positions(motion: torch.Tensor, h: int, w: int):
+    """Where each pixel centre of the current frame was in the previous one (``motion`` (B, H, W, 2)
+    pixels, now − prev): x (B, H, W), y (B, H, W) and the same as a ``grid_sample`` grid."""
+    dev = motion.device
+    ys, xs = torch.meshgrid(torch.arange(h, device=dev, dtype=torch.float32) + 0.5,
+                            torch.arange(w, device=dev, dtype=torch.float32) + 0.5, indexing="ij")
+    px = xs[None] - motion[..., 0].float()
+    py = ys[None] - motion[..., 1].float()
+    return px, py, torch.stack([px / w * 2 - 1, py / h * 2 - 1], dim=-1)
+
+
+def initial_noise(h: int, w: int, seed: int) -> np.ndarray:
+    """The sampler's starting noise (H, W, 3) float32 for ``seed``: standard normal, deterministic."""
+    gen = torch.Generator(device="cpu").manual_seed(int(seed))
+    return torch.randn(1, 3, h, w, generator=gen)[0].permute(1, 2, 0).numpy()
+
+
+def carry_noise(prev_noise: np.ndarray, motion: np.ndarray, valid: np.ndarray, seed: int) -> np.ndarray:
+    """This frame's starting noise: the previous frame's noise moved with the surfaces (each pixel takes
+    the noise of the pixel its surface point came from, nearest — still one standard normal per pixel),
+    fresh :func:`initial_noise` where ``valid`` (H, W) is 0 (disoccluded or new on screen). A surface
+    keeps its noise while it moves, so the sampler draws it the same way frame after frame."""
+    h, w = valid.shape
+    fresh = initial_noise(h, w, seed)
+    *_, grid = _previous_positions(torch.from_numpy(np.asarray(motion, dtype=np.float32))[None], h, w)
+    t = torch.from_numpy(np.ascontiguousarray(prev_noise, dtype=np.float32)).permute(2, 0, 1)[None]
+    moved = F.grid_sample(t, grid, mode="nearest", padding_mode="border", align_corners=False)[0].permute(1, 2, 0)
+    return np.where(np.asarray(valid)[..., None] > 0, moved.numpy(), fresh)
 
 
 def clamp_to_neighbourhood(history: torch.Tensor, current: torch.Tensor, radius: int = 1) -> torch.Tensor:
@@ -293,12 +333,14 @@ class Restyled:
     """A restyled frame and what the next frame needs to stay consistent with it.
 
     ``image`` uint8 (H, W, 3); ``gbuffer`` the G-buffer it was made from; ``poses`` the world's poses then
-    (pass this object as ``prev=`` next frame). ``np.asarray(r)`` is the image.
+    (pass this object as ``prev=`` next frame); ``noise`` the sampler's starting noise (moved with the
+    surfaces into the next frame, :func:`carry_noise`). ``np.asarray(r)`` is the image.
     """
 
     image: np.ndarray
     gbuffer: Any
     poses: dict | None = None
+    noise: np.ndarray | None = None  #: the sampler's starting noise (H, W, 3), carried to the next frame
 
     def __array__(self, dtype=None, copy=None):
         return self.image if dtype is None else self.image.astype(dtype)
@@ -340,6 +382,8 @@ class Restyler:
         self.edges = getattr(net.config, "edges", "segmentation")  # which edge channel it was trained on
         #: whether the network takes per-entity appearance codes (material ids through the segmentation map)
         self.uses_materials = bool(getattr(net.config, "materials", 0))
+        #: whether the background's normal channel carries the view ray (:func:`base_condition`)
+        self.sky_rays = bool(getattr(net.config, "sky_rays", False))
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike | None = None, device: str = "cpu") -> Restyler:
@@ -361,11 +405,12 @@ class Restyler:
     @torch.no_grad()
     def restyle_arrays(self, cond: np.ndarray, style: str, steps: int = 1, seed: int = 0,
                        prev_warped: np.ndarray | None = None, prev_valid: np.ndarray | None = None,
-                       material: np.ndarray | None = None) -> np.ndarray:
+                       material: np.ndarray | None = None, noise: np.ndarray | None = None) -> np.ndarray:
         """Restyles precomputed G-buffer channels ``cond`` (H, W, 8) (see :func:`base_condition`);
         ``prev_warped`` (H, W, 3) uint8 and ``prev_valid`` (H, W) the warped previous output; ``material``
         (H, W) per-pixel material ids (:func:`renderer.teachers.material_classes`), needed when the network
-        has appearance codes (:attr:`uses_materials`). Returns uint8."""
+        has appearance codes (:attr:`uses_materials`); ``noise`` (H, W, 3) the sampler's starting noise
+        (default :func:`initial_noise` of ``seed``). Returns uint8."""
         sid = check_style(style)
         h, w = cond.shape[:2]
         _check_shape(h, w)
@@ -383,26 +428,31 @@ class Restyler:
                 raise ValueError(f"this restyler needs material= per-pixel material ids of shape {(h, w)}")
             mat = torch.from_numpy(np.asarray(material, dtype=np.int64))[None]
         seen = valid_t if self.condition_on_history else torch.zeros_like(valid_t)
-        out = self._sample(torch.cat([c, prev_t * seen, seen * 2 - 1], dim=1), sid, steps, seed, mat)
+        if noise is None:
+            noise = initial_noise(h, w, seed)
+        elif np.shape(noise) != (h, w, 3):
+            raise ValueError(f"noise has shape {np.shape(noise)}, expected {(h, w, 3)}")
+        x = torch.from_numpy(np.ascontiguousarray(noise, dtype=np.float32)).permute(2, 0, 1)[None]
+        out = self._sample(torch.cat([c, prev_t * seen, seen * 2 - 1], dim=1), sid, steps, x, mat)
         if self.clamp_history:
             prev_t = clamp_to_neighbourhood(prev_t, out)
         out = out * (1 - self.blend * valid_t) + prev_t * (self.blend * valid_t)
         return ((out[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
 
-    def _sample(self, cond: torch.Tensor, sid: int, steps: int, seed: int,
+    def _sample(self, cond: torch.Tensor, sid: int, steps: int, x: torch.Tensor,
                 material: torch.Tensor | None = None) -> torch.Tensor:
+        """The sampler from starting noise ``x`` (B, 3, H, W) under ``cond``."""
         _check_steps(steps)
         _, _, h, w = cond.shape
         d = self.net.factor
         ph, pw = (-h) % d, (-w) % d
         if ph or pw:
             cond = F.pad(cond, (0, pw, 0, ph), mode="replicate")
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
             if material is not None:
                 material = F.pad(material[:, None].float(), (0, pw, 0, ph), mode="replicate")[:, 0].long()
         if material is not None:
             material = material.to(self.device)
-        gen = torch.Generator(device="cpu").manual_seed(int(seed))
-        x = torch.randn(cond.shape[0], 3, cond.shape[2], cond.shape[3], generator=gen)
         dtype = torch.float16 if self.half else torch.float32
         cond = cond.to(self.device, dtype)
         x = x.to(self.device, dtype)
@@ -428,26 +478,42 @@ class Restyler:
             out = xt
         return out[:, :, :h, :w].cpu().float()
 
-    def restyle(self, gb, style: str, prev=None, steps: int = 1, seed: int = 0, device: str | None = None,
-                edge_map: np.ndarray | None = None) -> np.ndarray:
-        """A uint8 (H, W, 3) frame of G-buffer ``gb`` in ``style``.
+    def restyle(self, gb, style: str, prev=None, steps: int = 1, seed: int = 0,
+                device: str | None = None) -> np.ndarray:
+        """A uint8 (H, W, 3) frame of G-buffer ``gb`` in ``style`` (:meth:`restyle_frame`'s image)."""
+        return self.restyle_frame(gb, style, prev, steps, seed, device).image
 
-        ``prev``: the previous frame for temporal consistency — a :class:`Restyled`, an ``(image, GBuffer)``
-        pair (occlusion from their segmentation and depth) or a bare uint8 image (occlusion unknown: only
-        off-screen pixels are masked). ``gb.motion`` must be relative to that frame. ``steps``: 1 for the
-        distilled one-step mode, more for the flow-matching sampler. ``device`` moves the model first.
-        ``edge_map`` (H, W) 0/1 replaces the edge channel computed from ``gb``.
+    def restyle_frame(self, gb, style: str, prev=None, steps: int = 1, seed: int = 0,
+                      device: str | None = None) -> Restyled:
+        """G-buffer ``gb`` in ``style``, as a :class:`Restyled` (``poses`` None) to pass as the next ``prev``.
+
+        ``prev``: the previous frame for temporal consistency — a :class:`Restyled` (its image is warped in
+        and its noise carried along, :func:`carry_noise`), an ``(image, GBuffer)`` pair (occlusion from
+        their segmentation and depth) or a bare uint8 image (occlusion unknown: only off-screen pixels are
+        masked). ``gb.motion`` must be relative to that frame. ``steps``: 1 for the distilled one-step mode,
+        more for the flow-matching sampler. ``seed``: the noise where none is carried. ``device`` moves the
+        model first.
         """
         if device is not None and torch.device(device) != self.device:
             self.__init__(self.net.float().to(memory_format=torch.contiguous_format), device, self.config)
         check_style(style)
         h, w = gb.albedo.shape[:2]
         _check_shape(h, w)
-        cond = base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation, self.edges, edge_map)
+        cond = self.condition(gb)
         warped = valid = None
+        noise = initial_noise(h, w, seed)
         if prev is not None:
             warped, valid = prepare_prev(prev, gb)
-        return self.restyle_arrays(cond, style, steps, seed, warped, valid, self.materials(gb))
+            prev_noise = getattr(prev, "noise", None)
+            if prev_noise is not None and np.shape(prev_noise) == (h, w, 3):
+                noise = carry_noise(prev_noise, gb.motion, valid, seed)
+        img = self.restyle_arrays(cond, style, steps, seed, warped, valid, self.materials(gb), noise)
+        return Restyled(img, gb, None, noise)
+
+    def condition(self, gb) -> np.ndarray:
+        """The G-buffer channels (H, W, 8) this network was trained on (:func:`base_condition`)."""
+        rays = background_rays(gb.view, gb.segmentation) if self.sky_rays else None
+        return base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation, self.edges, rays)
 
     def materials(self, gb) -> np.ndarray | None:
         """Per-pixel material ids of ``gb`` when the network uses appearance codes, else None."""
@@ -491,72 +557,33 @@ def load(path=None, device: str = "cpu") -> Restyler:
     return _CACHE[key]
 
 
-GBUFFER_SCALE = 0.5  # interactive restyling casts rays at half resolution (see docs/performance.md)
-MIN_CAST_SIDE = 128  # ... but never fewer than this many rays a side
+COARSE = 2  # interactive restyling casts every 2nd ray a side, then refines (renderer.gbuffer.gbuffer(coarse=))
+COARSE_MIN_SIDE = 128  # ... in frames at least this big a side; smaller ones cast every ray
 
 
 def restyle_world(world, size=(256, 256), style: str = "realistic", steps: int = 1, prev: Restyled | None = None,
                   camera=None, seed: int = 0, restyler: Restyler | None = None,
-                  gbuffer_scale: float = GBUFFER_SCALE) -> Restyled:
+                  coarse: int | None = None) -> Restyled:
     """Restyles a :class:`worldgen.World` (or a bare :class:`physics.Simulation`) as it is now.
 
     Pass the returned :class:`Restyled` as ``prev`` next frame: motion vectors then come from its poses and
     the previous output is warped in. ``np.asarray(result)`` / ``result.image`` is the uint8 frame.
-    ``gbuffer_scale`` < 1 casts the G-buffer at that fraction of ``size`` (at least :data:`MIN_CAST_SIDE`
-    rays a side) and upsamples it before the network, as DLSS does: at 256² the G-buffer costs 6.6 instead
-    of 15 ms, for ≤ 0.3 dB against the teacher (docs/performance.md).
+    ``coarse``: the G-buffer's coarse ray spacing (:func:`renderer.gbuffer.gbuffer`; ids, albedo and lines
+    are exact at any spacing); None: :data:`COARSE` for frames of :data:`COARSE_MIN_SIDE` px a side and
+    more, else 1 (every ray).
     """
     from renderer.gbuffer import gbuffer, poses
     from renderer.raster import check_size
 
     check_style(style)
-    if not 0.125 <= gbuffer_scale <= 1.0:
-        raise ValueError(f"gbuffer_scale must be in 0.125..1, got {gbuffer_scale}")
     w, h = check_size(size)
+    if coarse is None:
+        coarse = COARSE if min(w, h) >= COARSE_MIN_SIDE else 1
     sim = getattr(world, "simulation", world)
     sim = sim() if callable(sim) else sim
     r = restyler or load()
-    # small frames keep every ray: a far pin is a few pixels wide and must not vanish at low resolution
-    low = (max(min(w, MIN_CAST_SIDE), round(w * gbuffer_scale)), max(min(h, MIN_CAST_SIDE), round(h * gbuffer_scale)))
-    prev_poses = prev.poses if prev is not None else None
-    edge_map = None
-    if low[0] >= w or low[1] >= h:
-        gb = gbuffer(sim, (w, h), camera=camera, prev_poses=prev_poses)
-    else:
-        cast = gbuffer(sim, low, camera=camera, prev_poses=prev_poses)
-        gb = upsample_gbuffer(cast, (w, h))
-        if r.edges != "segmentation":  # lines found where the rays were cast, then widened (as the teacher's)
-            rows, cols = _nearest_index(cast.albedo.shape[0], h), _nearest_index(cast.albedo.shape[1], w)
-            edge_map = edge_channel(cast.segmentation, cast.depth, cast.normal, r.edges)[rows][:, cols]
-    img = r.restyle(gb, style, prev=prev, steps=steps, seed=seed, edge_map=edge_map)
-    return Restyled(img, gb, poses(sim))
-
-
-def _nearest_index(n_from: int, n_to: int) -> np.ndarray:
-    """Source index of each of ``n_to`` pixels when ``n_from`` pixels are stretched over them (nearest)."""
-    return np.minimum((np.arange(n_to) + 0.5) * n_from / n_to, n_from - 1).astype(np.intp)
-
-
-def upsample_gbuffer(gb, size: tuple[int, int]):
-    """``gb`` at ``size`` = (width, height): colours, normals, positions and motion bilinear (motion rescaled
-    to the new pixels), depth and segmentation nearest (ids and occlusion edges must not blend)."""
-    from dataclasses import replace
-
-    w, h = size
-    sx, sy = w / gb.albedo.shape[1], h / gb.albedo.shape[0]
-
-    def bilinear(a: np.ndarray) -> np.ndarray:
-        t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
-        return F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False)[0].permute(1, 2, 0).numpy()
-
-    rows, cols = _nearest_index(gb.albedo.shape[0], h), _nearest_index(gb.albedo.shape[1], w)
-    normal = bilinear(gb.normal)
-    norm = np.linalg.norm(normal, axis=-1, keepdims=True)
-    normal = np.where(norm > 1e-6, normal / np.maximum(norm, 1e-6), 0.0).astype(np.float32)
-    motion = bilinear(gb.motion) * np.array([sx, sy], np.float32)
-    return replace(gb, albedo=np.clip(bilinear(gb.albedo).round(), 0, 255).astype(np.uint8),
-                   depth=gb.depth[rows][:, cols], normal=normal, segmentation=gb.segmentation[rows][:, cols],
-                   motion=motion.astype(np.float32), world_pos=bilinear(gb.world_pos))
+    gb = gbuffer(sim, (w, h), camera=camera, prev_poses=prev.poses if prev is not None else None, coarse=coarse)
+    return replace(r.restyle_frame(gb, style, prev=prev, steps=steps, seed=seed), poses=poses(sim))
 
 
 def save_config(path: Path, extra: dict) -> None:

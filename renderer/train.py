@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 
 from renderer import dataset as ds
-from renderer.restyler import EDGE_CHANNELS, STYLES, Restyler, RestylerNet, base_condition, warp_previous
+from renderer.restyler import (EDGE_CHANNELS, STYLES, Restyler, RestylerNet, background_rays, base_condition,
+                               warp_previous)
 from renderer.teachers import N_MATERIALS
 
 P_ONE_STEP = 0.5
@@ -38,13 +39,20 @@ P_DROP_PREV = 0.3
 STYLE_WEIGHTS = {"realistic": 0.25, "toon": 0.2, "pixel": 0.35, "painterly": 0.2}
 
 
-def prepare(data: dict, edges: str = "segmentation") -> dict[str, torch.Tensor]:
+def frame_condition(data: dict, i: int, edges: str, sky_rays: bool) -> np.ndarray:
+    """:func:`base_condition` of frame ``i`` of loaded ``data`` (with the sky's view rays if ``sky_rays``)."""
+    seg = data["segmentation"][i]
+    rays = background_rays(ds.views(data, i), seg) if sky_rays else None
+    return base_condition(data["albedo"][i], data["normal"][i].astype(np.float32), data["depth"][i], seg, edges,
+                          rays)
+
+
+def prepare(data: dict, edges: str = "segmentation", sky_rays: bool = False) -> dict[str, torch.Tensor]:
     """Tensors for training/evaluation: ``cond`` (N, 8, H, W), ``target`` (N, S, 3, H, W) in [-1, 1],
     ``warped`` (N, S, 3, H, W) previous teacher frame warped into frame t, ``valid`` (N, 1, H, W),
     ``material`` (N, H, W) per-pixel material ids (all background when the data predates them)."""
     n = len(data["albedo"])
-    cond = np.stack([base_condition(data["albedo"][i], data["normal"][i].astype(np.float32), data["depth"][i],
-                                    data["segmentation"][i], edges) for i in range(n)])
+    cond = np.stack([frame_condition(data, i, edges, sky_rays) for i in range(n)])
     target = torch.from_numpy(data["target"].astype(np.float32) / 127.5 - 1).permute(0, 1, 4, 2, 3).contiguous()
     s = target.shape[1]
     warped = torch.zeros_like(target)
@@ -122,15 +130,17 @@ def train(data_dir, out_dir, minutes: float | None = 20.0, steps: int | None = N
     out.mkdir(parents=True, exist_ok=True)
     dirs = [data_dir] if isinstance(data_dir, (str, Path)) else list(data_dir)
     torch.manual_seed(seed)
-    # defaults of new weights: appearance codes on; the warped history only blended in, never an input
-    net = RestylerNet(**{"materials": N_MATERIALS + 1, "history_input": False, **(net_config or {})})
+    # defaults of new weights: appearance codes on; the sky's view rays in; the warped history only blended
+    # in, never an input
+    net = RestylerNet(**{"materials": N_MATERIALS + 1, "history_input": False, "sky_rays": True,
+                         **(net_config or {})})
     sets = []
     for d in dirs:
         data = ds.load(d)
         styles = tuple(str(s) for s in data["styles"])
         if styles != STYLES:
             raise ValueError(f"data styles {styles} of {d} differ from the restyler's {STYLES}")
-        sets.append(prepare(data, net.config.edges))
+        sets.append(prepare(data, net.config.edges, net.config.sky_rays))
     crop = min(min(t["target"].shape[-2:]) for t in sets)
     style_p = torch.tensor([STYLE_WEIGHTS[s] for s in STYLES])
     crop -= crop % net.factor
@@ -237,8 +247,7 @@ def evaluate(restyler: Restyler, data_dir, steps_list=(1, 2, 4), max_frames: int
         for k in steps_list:
             ps, ss = [], []
             for i in range(n):
-                cond = base_condition(data["albedo"][i], data["normal"][i].astype(np.float32), data["depth"][i],
-                                      data["segmentation"][i], restyler.edges)
+                cond = frame_condition(data, i, restyler.edges, restyler.sky_rays)
                 mat = data["material"][i] if "material" in data else None
                 img = restyler.restyle_arrays(cond, style, steps=k, seed=seed, material=mat)
                 ps.append(psnr(img, data["target"][i, si]))

@@ -426,8 +426,8 @@ class World:
 
         ``albedo`` is each entity's flat colour from its appearance (exact, ≈1 ms at 64²).
         ``realistic``, ``toon``, ``pixel`` and ``painterly`` are drawn by the trained restyler
-        (weights/restyler: ~35 ms at 256² including the G-buffer, cast at half resolution and upsampled;
-        ``steps`` diffusion steps). With ``temporal`` (the default) a frame rendered within 4 ticks of
+        (weights/restyler: ~35 ms at 256² including the G-buffer, whose rays are cast coarsely and refined
+        at every edge; ``steps`` diffusion steps). With ``temporal`` (the default) a frame rendered within 4 ticks of
         the previous one in the same style, size and camera blends in that frame, warped by the exact motion
         vectors and clamped to the new frame's local colours (less flicker, no ghost trails);
         ``temporal=False`` draws every frame on its own. ``teacher=True`` draws them

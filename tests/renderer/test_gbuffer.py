@@ -246,3 +246,51 @@ def test_example_world_is_deterministic():
     for name in ("albedo", "depth", "normal", "segmentation", "motion", "world_pos"):
         assert np.array_equal(getattr(a, name), getattr(b, name))
     assert len(set(np.unique(a.segmentation).tolist())) > 10
+
+
+@pytest.mark.parametrize("world,camera", [("bowling", "main"), ("bowling", "pins"), ("cradle", "close"),
+                                          ("billiards", "top"), ("push_crate", "chase")])
+def test_coarse_cast_matches_the_exact_cast(world, camera):
+    """Casting every 2nd ray and refining where unsure gives the exact ids, albedo and lines, and depth,
+    normals, positions and motion equal up to interpolation inside smooth surfaces — for fewer rays."""
+    import renderer.gbuffer as G
+    from renderer.gbuffer import geometry_edges
+    from worldgen.example_worlds import example_script, example_spec
+
+    s = Simulation(example_spec(world), seed=0)
+    script = example_script(world)
+    for _ in range(100):
+        s.step(script.get(s.tick))
+    before = poses(s)
+    s.step(script.get(s.tick))
+    exact = gbuffer(s, (256, 192), camera, prev_poses=before)
+    fast = gbuffer(s, (256, 192), camera, prev_poses=before, coarse=2)
+    assert G._refined.last_fraction < 0.5  # with the coarse quarter, under 3/4 of the exact cast's rays
+    assert np.array_equal(fast.segmentation, exact.segmentation)
+    assert np.array_equal(fast.albedo, exact.albedo)
+    assert np.array_equal(geometry_edges(fast.segmentation, fast.depth, fast.normal),
+                          geometry_edges(exact.segmentation, exact.depth, exact.normal))
+    hit = exact.segmentation >= 0
+    assert np.abs(fast.depth - exact.depth)[hit].max() < 0.01 * exact.depth[hit].max()
+    assert np.percentile(np.abs(fast.depth - exact.depth)[hit], 99) < 1e-3
+    assert np.median((fast.normal[hit] * exact.normal[hit]).sum(-1)) > 0.9999
+    assert np.abs(fast.world_pos - exact.world_pos).max() < 0.01
+    assert np.abs(fast.motion - exact.motion).max() < 0.1
+    s.close()
+
+
+def test_coarse_cast_keeps_small_and_thin_things(sim):
+    """A body smaller than the coarse ray spacing is still found (its screen rectangle is cast in full)."""
+    far = Entity(name="speck", kind="ball", shape=Sphere(radius=0.04), position=(0.9, 0.0, 1.2), static=True,
+                 appearance=Appearance(color=(1.0, 1.0, 0.0)))
+    s = Simulation(sim.spec.model_copy(update={"entities": [*sim.spec.entities, far]}), seed=0)
+    exact, fast = gbuffer(s, (128, 128), "front"), gbuffer(s, (128, 128), "front", coarse=4)
+    speck = exact.names.index("speck")
+    assert 0 < (exact.segmentation == speck).sum() < 16
+    assert not (gbuffer(s, (32, 32), "front").segmentation == speck).any()  # the coarse rays alone miss it
+    assert np.array_equal(fast.segmentation, exact.segmentation)
+    with pytest.raises(ValueError, match="coarse must be an integer in 1..8"):
+        gbuffer(s, (64, 64), coarse=0)
+    with pytest.raises(ValueError, match="coarse > 1 needs method='raycast'"):
+        gbuffer(s, (64, 64), coarse=2, method="hybrid")
+    s.close()

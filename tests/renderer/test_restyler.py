@@ -121,6 +121,43 @@ def test_warp_is_exact_for_a_shift():
     assert valid[..., :2].sum() == 0 and valid[..., 2:].min() == 1
 
 
+def test_noise_moves_with_the_surfaces():
+    prev = rs.initial_noise(16, 16, seed=1)
+    motion = np.zeros((16, 16, 2), np.float32)
+    motion[..., 0] = 3.0  # everything moved three pixels right
+    valid = np.ones((16, 16), np.float32)
+    valid[:, :3] = 0  # new on screen
+    valid[5, 8] = 0  # disoccluded
+    out = rs.carry_noise(prev, motion, valid, seed=2)
+    fresh = rs.initial_noise(16, 16, seed=2)
+    keep = valid > 0
+    assert np.array_equal(out[:, 3:][keep[:, 3:]], prev[:, :-3][keep[:, 3:]])
+    assert np.array_equal(out[~keep], fresh[~keep])
+    assert np.array_equal(rs.initial_noise(16, 16, 1), prev) and not np.array_equal(prev, fresh)
+
+
+def test_restyled_frames_carry_their_noise_along_the_motion(restyler):
+    """A rolling ball keeps its noise from frame to frame, so multi-step sampling draws it alike."""
+    from physics.simulation import Simulation
+    from worldgen.example_worlds import example_script, example_spec
+
+    sim = Simulation(example_spec("bowling"), seed=0)
+    script = example_script("bowling")
+    while sim.tick < 15 or max(abs(v) for v in sim.velocity("ball")[0]) < 1.0:
+        sim.step(script.get(sim.tick))
+    a = rs.restyle_world(sim, (96, 64), "toon", steps=2, restyler=restyler)
+    for _ in range(2):
+        sim.step(script.get(sim.tick))
+    b = rs.restyle_world(sim, (96, 64), "toon", steps=2, prev=a, restyler=restyler)
+    ball = b.gbuffer.segmentation == b.gbuffer.names.index("ball")
+    assert ball.sum() > 10 and np.abs(b.gbuffer.motion[ball]).max() > 0.5
+    _, valid = rs.prepare_prev(a, b.gbuffer)
+    moved = rs.carry_noise(a.noise, b.gbuffer.motion, valid, seed=0)
+    assert np.array_equal(b.noise, moved)
+    keep = ball & (valid > 0)
+    assert keep.sum() > 5 and not np.array_equal(b.noise[keep], a.noise[keep])  # moved, not reused in place
+
+
 def test_restyle_world(held_out, restyler):
     sim, cam = held_out[0], held_out[1]
     r1 = rs.restyle_world(sim, (32, 32), "toon", camera=cam, restyler=restyler)
@@ -155,11 +192,12 @@ def test_absurd_sizes(restyler):
         restyler.restyle_arrays(np.zeros((16, 16, 8), np.float32), "toon", steps=0)
 
 
-def _tiny_dataset(path, frames=8, size=16):
+def _tiny_dataset(path, frames=8, size=16, cameras=True):
     rng = np.random.default_rng(0)
     path.mkdir()
+    extra = {"view": np.tile([0.0, -3.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 50.0], (frames, 1))} if cameras else {}
     np.savez_compressed(
-        path / "shard_0000.npz",
+        path / "shard_0000.npz", **extra,
         albedo=rng.integers(0, 255, (frames, size, size, 3), dtype=np.uint8),
         normal=rng.normal(size=(frames, size, size, 3)).astype(np.float16),
         depth=rng.uniform(1, 10, (frames, size, size)).astype(np.float32),
@@ -189,6 +227,33 @@ def test_tiny_training_runs_and_resumes(tmp_path):
     assert img.shape == (16, 16, 3)
     with pytest.raises(ValueError, match="material"):
         r.restyle_arrays(np.zeros((16, 16, 8), np.float32), "painterly")
+
+
+def test_sky_pixels_carry_their_view_ray(tmp_path):
+    """The teachers' skies depend on where one looks: the background's normal channel carries the view ray
+    (new weights), surfaces keep their normals, and training data without cameras is refused clearly."""
+    from physics.simulation import Simulation
+    from renderer.gbuffer import gbuffer
+    from renderer.train import train
+    from worldgen.example_worlds import example_spec
+
+    gb = gbuffer(Simulation(example_spec("bowling"), seed=0), (64, 48))
+    bg = gb.segmentation < 0
+    assert 0.1 < bg.mean() < 0.9
+    rays = rs.background_rays(gb.view, gb.segmentation)
+    assert np.allclose(rays[bg], gb.view.rays()[bg], atol=1e-6) and not rays[~bg].any()
+    plain = rs.base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation, "geometry")
+    sky = rs.base_condition(gb.albedo, gb.normal, gb.depth, gb.segmentation, "geometry", rays)
+    changed = (plain != sky).any(-1)
+    assert changed[bg].mean() > 0.99 and not changed[~bg].any()
+    assert np.array_equal(plain[..., [0, 1, 2, 6, 7]], sky[..., [0, 1, 2, 6, 7]])  # only the normal channels
+    assert rays[0, :, 2][bg[0]].mean() > rays[bg][:, 2].mean()  # the top row looks higher than the sky's mean
+    with pytest.raises(ValueError, match="predate stored cameras"):
+        train(_tiny_dataset(tmp_path / "old", cameras=False), tmp_path / "m", minutes=None, steps=1, batch_size=2,
+              progress=False, net_config={"channels": 16, "blocks": 1})
+    m = train(_tiny_dataset(tmp_path / "old2", cameras=False), tmp_path / "m2", minutes=None, steps=1,
+              batch_size=2, progress=False, net_config={"channels": 16, "blocks": 1, "sky_rays": False})
+    assert m["steps"] == 1  # weights without sky rays still train on such data
 
 
 def test_training_mixes_frame_sizes_by_cropping(tmp_path):
@@ -229,51 +294,25 @@ def test_fused_forward_equals_reference(materials):
             assert not torch.allclose(net(x, c, s, st, mat), net(x, c, s, st, mat2))
 
 
-def test_half_resolution_gbuffer_upsamples_exactly_where_it_must():
-    """Ids and depth are never blended, motion is rescaled to the new pixels, normals stay unit."""
-    from physics.simulation import Simulation
-    from renderer.gbuffer import gbuffer, poses
-    from worldgen.example_worlds import example_script, example_spec
-
-    spec, script = example_spec("bowling"), example_script("bowling")
-    sim = Simulation(spec, seed=0)
-    while sim.tick < 15 or max(abs(v) for v in sim.velocity("ball")[0]) < 1.0:  # the ball rolling, still near
-        sim.step(script.get(sim.tick))
-    before = poses(sim)
-    sim.step(script.get(sim.tick))
-    low = gbuffer(sim, (128, 96), prev_poses=before)
-    up = rs.upsample_gbuffer(low, (256, 192))
-    assert up.size == (256, 192) and up.albedo.dtype == np.uint8
-    assert set(np.unique(up.segmentation)) <= set(np.unique(low.segmentation))
-    assert set(np.unique(up.depth)) <= set(np.unique(low.depth))
-    # a pixel's motion doubles when its pixels halve in size (the ball is rolling)
-    ball = low.names.index("ball")
-    assert (low.segmentation == ball).sum() > 4
-    m_low = np.abs(low.motion[low.segmentation == ball]).max()
-    m_up = np.abs(up.motion[up.segmentation == ball]).max()
-    assert m_low > 0.1 and m_up == pytest.approx(2 * m_low, rel=0.15)
-    n = np.linalg.norm(up.normal[up.segmentation >= 0], axis=-1)
-    assert np.allclose(n[n > 0], 1.0, atol=1e-4)
-    # against the full-resolution cast: the same picture, edges aside
-    full = gbuffer(sim, (256, 192), prev_poses=before)
-    assert (up.segmentation == full.segmentation).mean() > 0.97
-
-
-def test_restyle_world_casts_at_half_resolution_only_for_large_frames(restyler):
+def test_restyle_world_casts_coarse_rays_only_for_large_frames(restyler, monkeypatch):
+    import renderer.gbuffer as G
     from physics.simulation import Simulation
     from worldgen.example_worlds import example_spec
 
     sim = Simulation(example_spec("bowling"), seed=0)
+    used = []
+    real = G.gbuffer
+    monkeypatch.setattr(G, "gbuffer", lambda *a, **k: used.append(k["coarse"]) or real(*a, **k))
     big = rs.restyle_world(sim, (256, 256), "toon", restyler=restyler)
     small = rs.restyle_world(sim, (96, 64), "toon", restyler=restyler)
-    exact = rs.restyle_world(sim, (256, 256), "toon", restyler=restyler, gbuffer_scale=1.0)
+    exact = rs.restyle_world(sim, (256, 256), "toon", restyler=restyler, coarse=1)
+    assert used == [rs.COARSE, 1, 1]
     assert big.image.shape == (256, 256, 3) and small.image.shape == (64, 96, 3)
-    # 256² was cast at 128² (upsampled ids repeat in 2×2 blocks); 96×64 at full resolution
-    seg = big.gbuffer.segmentation
-    assert np.array_equal(seg[::2, ::2], seg[1::2, 1::2])
-    assert not np.array_equal(exact.gbuffer.segmentation[::2, ::2], exact.gbuffer.segmentation[1::2, 1::2])
-    with pytest.raises(ValueError, match="gbuffer_scale"):
-        rs.restyle_world(sim, (256, 256), "toon", restyler=restyler, gbuffer_scale=0.0)
+    # the coarse cast is refined wherever a line or id changes: the network sees the same ids and lines
+    assert np.array_equal(big.gbuffer.segmentation, exact.gbuffer.segmentation)
+    assert np.abs(big.image.astype(int) - exact.image).mean() < 1.0
+    with pytest.raises(ValueError, match="coarse"):
+        rs.restyle_world(sim, (256, 256), "toon", restyler=restyler, coarse=0)
 
 
 def test_geometry_edge_channel_marks_creases_and_the_weights_say_which_channel_they_use():
