@@ -43,6 +43,7 @@ from each entity's pose) for comparison.
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ from worldgen.spec import Camera
 Pose = tuple[tuple[float, float, float], tuple[float, float, float, float]]
 
 PLANE, BOX, SPHERE, CYLINDER, CAPSULE = range(5)  #: shape kinds in Scene.kind
+#: the 12 edges of a box as pairs of corner indices (corner 4·ix + 2·iy + iz has signs (±x, ±y, ±z))
+_BOX_EDGES = np.array([(i, i | bit) for bit in (1, 2, 4) for i in range(8) if not i & bit])
 _KINDS = {"plane": PLANE, "box": BOX, "sphere": SPHERE, "cylinder": CYLINDER, "capsule": CAPSULE}
 METHODS = ("raycast", "hybrid")  #: gbuffer(method=...): see the module docstring
 PACKET = 32  # rays per culling packet in Scene.intersect
@@ -115,20 +118,11 @@ class View:
         return np.array(f), np.array(s), np.array(_cross(s, f))
 
     def rays(self, pixels: np.ndarray | None = None) -> np.ndarray:
-        """Unit directions (h, w, 3) float64 of the rays through the pixel centres; with ``pixels`` (flat
-        row-major indices), (len(pixels), 3) for those pixels only."""
-        w, h = self.size
-        f, s, u = self.basis()
-        ty = math.tan(math.radians(self.fov_deg) / 2)
-        tx = ty * w / h
-        if pixels is not None:
-            rows, cols = np.divmod(np.asarray(pixels), w)
-            d = f + ((2 * (cols + 0.5) / w - 1) * tx)[:, None] * s + ((1 - 2 * (rows + 0.5) / h) * ty)[:, None] * u
-            return d / np.linalg.norm(d, axis=-1, keepdims=True)
-        x = (2 * (np.arange(w) + 0.5) / w - 1) * tx
-        y = (1 - 2 * (np.arange(h) + 0.5) / h) * ty
-        d = f + x[None, :, None] * s + y[:, None, None] * u
-        return d / np.linalg.norm(d, axis=-1, keepdims=True)
+        """Unit directions (h, w, 3) float64 of the rays through the pixel centres (read-only: shared by
+        every caller with the same view, since fixed cameras ask for the same rays every frame); with
+        ``pixels`` (flat row-major indices), (len(pixels), 3) for those pixels only."""
+        grid = _ray_grid(self)
+        return grid if pixels is None else grid.reshape(-1, 3)[pixels]
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Continuous image coordinates (N, 2) ``(x right, y down)`` of world points (N, 3), and their
@@ -145,6 +139,20 @@ class View:
         return np.stack([(xn + 1) * 0.5 * w, (1 - yn) * 0.5 * h], axis=-1), z
 
 
+
+
+@functools.lru_cache(maxsize=8)
+def _ray_grid(view: View) -> np.ndarray:
+    w, h = view.size
+    f, s, u = view.basis()
+    ty = math.tan(math.radians(view.fov_deg) / 2)
+    tx = ty * w / h
+    x = (2 * (np.arange(w) + 0.5) / w - 1) * tx
+    y = (1 - 2 * (np.arange(h) + 0.5) / h) * ty
+    d = f + x[None, :, None] * s + y[:, None, None] * u
+    d /= np.linalg.norm(d, axis=-1, keepdims=True)
+    d.setflags(write=False)
+    return d
 
 
 def camera_view(camera: Camera, size: tuple[int, int], pose_of: Callable[[str], Pose | None]) -> View:
@@ -357,7 +365,8 @@ class Scene:
 
     def _screen_rects(self, view: View) -> np.ndarray:
         """(M, 4) pixel rectangles (col0, col1, row0, row1) covering each primitive's local bounding box (empty
-        when off screen; the whole image for planes and boxes reaching behind the camera)."""
+        when off screen; the whole image for planes). A box reaching behind the near plane is clipped there:
+        its part in front is the hull of its corners in front and its edges' crossings of the plane."""
         w, h = view.size
         m = len(self)
         ext = np.zeros((m, 3))
@@ -373,9 +382,19 @@ class Scene:
         hi = np.ceil(xy.max(1) + 0.5).astype(np.int64)
         rects = np.stack([np.clip(lo[:, 0], 0, w), np.clip(hi[:, 0], 0, w), np.clip(lo[:, 1], 0, h),
                           np.clip(hi[:, 1], 0, h)], 1)
-        whole = ~np.isfinite(self.bound) | ((z <= NEAR).any(1) & ~(z <= NEAR).all(1))
-        rects[whole] = (0, w, 0, h)
-        rects[np.isfinite(self.bound) & (z <= NEAR).all(1)] = (0, 0, 0, 0)
+        rects[~np.isfinite(self.bound)] = (0, w, 0, h)
+        behind = z <= NEAR
+        rects[np.isfinite(self.bound) & behind.all(1)] = (0, 0, 0, 0)
+        for k in np.flatnonzero(np.isfinite(self.bound) & behind.any(1) & ~behind.all(1)):
+            a, b = _BOX_EDGES[:, 0], _BOX_EDGES[:, 1]
+            cross = behind[k, a] != behind[k, b]
+            t = (NEAR - z[k, a[cross]]) / (z[k, b[cross]] - z[k, a[cross]])
+            pts = corners[k, a[cross]] + t[:, None] * (corners[k, b[cross]] - corners[k, a[cross]])
+            # nudged just in front of the plane so the projection stays finite
+            pts_xy, _ = view.project(pts + 1e-9 * np.asarray(view.basis()[0]))
+            hull = np.concatenate([xy[k][~behind[k]], pts_xy])
+            lo_k, hi_k = np.floor(hull.min(0) - 0.5), np.ceil(hull.max(0) + 0.5)
+            rects[k] = (np.clip(lo_k[0], 0, w), np.clip(hi_k[0], 0, w), np.clip(lo_k[1], 0, h), np.clip(hi_k[1], 0, h))
         return rects
 
     def _accumulate(self, k: int, o: np.ndarray, d: np.ndarray, sel: np.ndarray, acc: _Hits, tmin) -> None:
@@ -758,6 +777,7 @@ def gbuffer(sim, size: tuple[int, int] = (256, 256), camera: str | Camera | None
 
 
 CREASE_REFINE_DEG = 15.0  # gbuffer(coarse=...): coarse neighbours whose normals differ more are re-cast
+REFINE_AT_MOST = 0.6  # ... and when more than this share of pixels would be re-cast, every ray is (cheaper)
 
 
 def _cast_pixels(scene: Scene, view: View, pixels: np.ndarray | None, prev_poses, prev_view: View | None):
@@ -817,8 +837,11 @@ def _refined(scene: Scene, view: View, low: tuple[int, int], prev_poses, prev_vi
     seen = np.zeros(len(scene), dtype=bool)
     seen[prim[prim >= 0]] = True
     small = np.minimum(rects[:, 1] - rects[:, 0], rects[:, 3] - rects[:, 2]) < 2 * max(w / lw, h / lh) + 2
-    for c0, c1, r0, r1 in rects[np.isfinite(scene.bound) & (small | ~seen)]:
-        fine[r0:r1, c0:c1] = True
+    for x0, x1, y0, y1 in rects[np.isfinite(scene.bound) & (small | ~seen)]:
+        fine[y0:y1, x0:x1] = True
+    if fine.mean() > REFINE_AT_MOST:  # e.g. an unseen body reaching behind the camera covers the whole screen
+        _refined.last_fraction = 1.0
+        return [a.reshape((h, w) + a.shape[1:]) for a in _cast_pixels(scene, view, None, prev_poses, prev_view)[:5]]
     # depth and positions interpolated perspective-correctly (1/depth is linear across a plane on screen)
     inv = 1.0 / depth
     planes = np.concatenate([inv[None], normal.transpose(2, 0, 1), (world * inv[..., None]).transpose(2, 0, 1),

@@ -27,6 +27,7 @@ convolutional; it was trained at 64², see docs/restyler.md).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -289,8 +290,13 @@ def _previous_positions(motion: torch.Tensor, h: int, w: int):
 
 def initial_noise(h: int, w: int, seed: int) -> np.ndarray:
     """The sampler's starting noise (H, W, 3) float32 for ``seed``: standard normal, deterministic."""
-    gen = torch.Generator(device="cpu").manual_seed(int(seed))
-    return torch.randn(1, 3, h, w, generator=gen)[0].permute(1, 2, 0).numpy()
+    return _noise(h, w, int(seed)).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _noise(h: int, w: int, seed: int) -> np.ndarray:  # a world renders with one seed frame after frame
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    return torch.randn(1, 3, h, w, generator=gen)[0].permute(1, 2, 0).contiguous().numpy()
 
 
 def carry_noise(prev_noise: np.ndarray, motion: np.ndarray, valid: np.ndarray, seed: int) -> np.ndarray:

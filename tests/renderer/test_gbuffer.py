@@ -218,6 +218,31 @@ def test_scene_rays_and_occlusion(sim):
     np.testing.assert_allclose(view.project(np.array([[0, 0, 0.5]]))[0], [[32.5, 32.5]])
 
 
+def test_a_box_reaching_behind_the_camera_is_culled_to_its_visible_part():
+    """A long wall running past the camera: its screen rectangle is clipped at the near plane (not the whole
+    screen), and the cast agrees with brute-force rays against every primitive."""
+    ents = [Entity(name="floor", kind="floor", shape=Plane(), static=True),
+            Entity(name="wall", kind="wall", shape=Box(size=(0.2, 12.0, 1.0)), position=(1.0, 0.0, 0.5), static=True),
+            Entity(name="ball", kind="ball", shape=Sphere(radius=0.3), position=(-0.5, 3.0, 0.3), static=True)]
+    spec = WorldSpec(entities=ents, cameras=[Camera(name="c", position=(0.0, -1.0, 0.6), target=(0.3, 3.0, 0.4),
+                                                    fov_deg=60.0)])
+    s = Simulation(spec, seed=0)
+    gb = gbuffer(s, (96, 64))
+    scene, view = gb.scene, gb.view
+    wall = [k for k in range(len(scene)) if scene.names[scene.index[k]] == "wall"][0]
+    _, z = view.project(np.array([[1.0, -6.0, 0.5]]))
+    assert z[0] < 0  # the wall's far end is behind the camera
+    x0, x1, y0, y1 = scene._screen_rects(view)[wall]
+    assert 0 < x1 - x0 < 96 and x0 > 0  # the wall is on the right: not the whole screen
+    t, prim, _ = scene.intersect(np.broadcast_to(np.asarray(view.eye), (96 * 64, 3)), view.rays().reshape(-1, 3),
+                                 tmin=0.05)
+    far = t * (view.rays().reshape(-1, 3) @ np.asarray(view.basis()[0])) > FAR  # the horizon: background
+    brute = np.where((prim >= 0) & ~far, scene.index[np.maximum(prim, 0)], -1).reshape(64, 96)
+    assert np.array_equal(gb.segmentation, brute)
+    assert (gb.segmentation == s.entity_names.index("wall")).sum() > 200
+    s.close()
+
+
 def test_hybrid_method_agrees(sim):
     a, b = gbuffer(sim, SIZE, "front"), gbuffer(sim, SIZE, "front", method="hybrid")
     assert (a.segmentation == b.segmentation).mean() > 0.95
