@@ -385,8 +385,8 @@ class Scene:
         rects[~np.isfinite(self.bound)] = (0, w, 0, h)
         behind = z <= NEAR
         rects[np.isfinite(self.bound) & behind.all(1)] = (0, 0, 0, 0)
+        a, b = _BOX_EDGES[:, 0], _BOX_EDGES[:, 1]
         for k in np.flatnonzero(np.isfinite(self.bound) & behind.any(1) & ~behind.all(1)):
-            a, b = _BOX_EDGES[:, 0], _BOX_EDGES[:, 1]
             cross = behind[k, a] != behind[k, b]
             t = (NEAR - z[k, a[cross]]) / (z[k, b[cross]] - z[k, a[cross]])
             pts = corners[k, a[cross]] + t[:, None] * (corners[k, b[cross]] - corners[k, a[cross]])
@@ -747,15 +747,17 @@ def gbuffer(sim, size: tuple[int, int] = (256, 256), camera: str | Camera | None
     prev_view = view_at((w, h), prev_poses) if prev_poses is not None else None
     scene = Scene.from_sim(sim)
     low = (max(1, round(w / coarse)), max(1, round(h / coarse)))
-    if coarse == 1 or low[0] < 2 or low[1] < 2:
+    buffers = None
+    if coarse > 1 and low[0] >= 2 and low[1] >= 2:
+        buffers = _refined(scene, view, low, prev_poses, prev_view,
+                           view_at(low, prev_poses) if prev_poses is not None else None)
+    if buffers is None:  # every ray
         if method == "raycast":
             px = _cast_pixels(scene, view, None, prev_poses, prev_view)
         else:
             px = _hybrid_pixels(sim, scene, view, prev_poses, prev_view)
-        depth, normal, seg, world, motion = (a.reshape((h, w) + a.shape[1:]) for a in px[:5])
-    else:
-        depth, normal, seg, world, motion = _refined(scene, view, low, prev_poses, prev_view,
-                                                     view_at(low, prev_poses) if prev_poses is not None else None)
+        buffers = [a.reshape((h, w) + a.shape[1:]) for a in px[:5]]
+    depth, normal, seg, world, motion = buffers
     bg = tuple(float(c) for c in sim.spec.style.background)
     lut = np.vstack([np.clip(np.round(scene.colors * 255), 0, 255), np.round(np.asarray(bg) * 255)]).astype(np.uint8)
     return GBuffer(
@@ -808,7 +810,7 @@ def _pixel_buffers(scene: Scene, view: View, pixels, world, depth, prim, normal,
 
 def _refined(scene: Scene, view: View, low: tuple[int, int], prev_poses, prev_view, prev_low):
     """The buffers of ``view`` (as (h, w, ...) images) from a coarse cast at ``low`` = (w, h) refined where
-    it is unsure (see :func:`gbuffer`)."""
+    it is unsure (see :func:`gbuffer`); None when so much would be re-cast that every ray is cheaper."""
     w, h = view.size
     lw, lh = low
     low_view = View(view.eye, view.target, view.up, view.fov_deg, low)
@@ -839,9 +841,9 @@ def _refined(scene: Scene, view: View, low: tuple[int, int], prev_poses, prev_vi
     small = np.minimum(rects[:, 1] - rects[:, 0], rects[:, 3] - rects[:, 2]) < 2 * max(w / lw, h / lh) + 2
     for x0, x1, y0, y1 in rects[np.isfinite(scene.bound) & (small | ~seen)]:
         fine[y0:y1, x0:x1] = True
-    if fine.mean() > REFINE_AT_MOST:  # e.g. an unseen body reaching behind the camera covers the whole screen
+    if fine.mean() > REFINE_AT_MOST:
         _refined.last_fraction = 1.0
-        return [a.reshape((h, w) + a.shape[1:]) for a in _cast_pixels(scene, view, None, prev_poses, prev_view)[:5]]
+        return None
     # depth and positions interpolated perspective-correctly (1/depth is linear across a plane on screen)
     inv = 1.0 / depth
     planes = np.concatenate([inv[None], normal.transpose(2, 0, 1), (world * inv[..., None]).transpose(2, 0, 1),

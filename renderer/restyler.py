@@ -506,13 +506,14 @@ class Restyler:
         h, w = gb.albedo.shape[:2]
         _check_shape(h, w)
         cond = self.condition(gb)
-        warped = valid = None
-        noise = initial_noise(h, w, seed)
+        warped = valid = noise = None
         if prev is not None:
             warped, valid = prepare_prev(prev, gb)
             prev_noise = getattr(prev, "noise", None)
             if prev_noise is not None and np.shape(prev_noise) == (h, w, 3):
                 noise = carry_noise(prev_noise, gb.motion, valid, seed)
+        if noise is None:
+            noise = initial_noise(h, w, seed)
         img = self.restyle_arrays(cond, style, steps, seed, warped, valid, self.materials(gb), noise)
         return Restyled(img, gb, None, noise)
 

@@ -304,7 +304,7 @@ def test_coarse_cast_matches_the_exact_cast(world, camera):
     s.close()
 
 
-def test_coarse_cast_keeps_small_and_thin_things(sim):
+def test_coarse_cast_keeps_bodies_smaller_than_its_spacing(sim):
     """A body smaller than the coarse ray spacing is still found (its screen rectangle is cast in full)."""
     far = Entity(name="speck", kind="ball", shape=Sphere(radius=0.04), position=(0.9, 0.0, 1.2), static=True,
                  appearance=Appearance(color=(1.0, 1.0, 0.0)))
