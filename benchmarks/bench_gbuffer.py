@@ -112,7 +112,7 @@ def bench_coarse(worlds: list[str], size: int, runs: int, coarse: int = 2) -> li
         for cam in [c.name for c in sim.spec.cameras]:
             sz = (size, size)
             exact, fast = gbuffer(sim, sz, cam, prev_poses=prev), gbuffer(sim, sz, cam, prev_poses=prev, coarse=coarse)
-            refined = G._refined.last_fraction
+            refined = fast.recast_fraction
             t_exact, t_fast = [], []
             for _ in range(runs):
                 t_exact.append(_timed(lambda: gbuffer(sim, sz, cam, prev_poses=prev)))

@@ -621,7 +621,8 @@ class GBuffer:
     pixels ``(dx right, dy down)`` = position now − position in the previous frame, 0 where unknown;
     ``world_pos`` float32 (H, W, 3) metres (0 on background); ``looks`` per entity index;
     ``eye``/``target``/``up``/``fov_deg`` the camera; ``background`` the sky colour (0..1);
-    ``scene`` the primitives the rays were cast against (for shadow rays in teachers).
+    ``scene`` the primitives the rays were cast against (for shadow rays in teachers); ``recast_fraction``
+    the share of pixels that got their own ray (1.0 unless a coarse cast was refined, see :func:`gbuffer`).
     """
 
     albedo: np.ndarray
@@ -638,6 +639,7 @@ class GBuffer:
     up: tuple[float, float, float] = (0.0, 0.0, 1.0)
     background: tuple[float, float, float] = (0.55, 0.7, 0.9)
     scene: Scene | None = field(default=None, repr=False, compare=False)
+    recast_fraction: float = field(default=1.0, compare=False)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -727,7 +729,7 @@ def gbuffer(sim, size: tuple[int, int] = (256, 256), camera: str | Camera | None
     rectangle of every primitive the coarse rays missed or that is under 2c+2 pixels across. The other
     pixels lie inside one smooth surface: their depth, normals, positions and motion are interpolated,
     their ids copied. Ids, albedo and every line a toon style draws are then the exact cast's
-    (tests/renderer/test_gbuffer.py), for a fraction of the rays.
+    (tests/renderer/test_gbuffer.py), for a fraction of the rays (``GBuffer.recast_fraction``).
     """
     w, h = check_size(size)
     if method not in METHODS:
@@ -747,9 +749,9 @@ def gbuffer(sim, size: tuple[int, int] = (256, 256), camera: str | Camera | None
     prev_view = view_at((w, h), prev_poses) if prev_poses is not None else None
     scene = Scene.from_sim(sim)
     low = (max(1, round(w / coarse)), max(1, round(h / coarse)))
-    buffers = None
+    buffers, fraction = None, 1.0
     if coarse > 1 and low[0] >= 2 and low[1] >= 2:
-        buffers = _refined(scene, view, low, prev_poses, prev_view,
+        buffers, fraction = _refined(scene, view, low, prev_poses, prev_view,
                            view_at(low, prev_poses) if prev_poses is not None else None)
     if buffers is None:  # every ray
         if method == "raycast":
@@ -775,6 +777,7 @@ def gbuffer(sim, size: tuple[int, int] = (256, 256), camera: str | Camera | None
         up=view.up,
         background=bg,
         scene=scene,
+        recast_fraction=fraction,
     )
 
 
@@ -810,7 +813,8 @@ def _pixel_buffers(scene: Scene, view: View, pixels, world, depth, prim, normal,
 
 def _refined(scene: Scene, view: View, low: tuple[int, int], prev_poses, prev_view, prev_low):
     """The buffers of ``view`` (as (h, w, ...) images) from a coarse cast at ``low`` = (w, h) refined where
-    it is unsure (see :func:`gbuffer`); None when so much would be re-cast that every ray is cheaper."""
+    it is unsure (see :func:`gbuffer`), and the share of pixels re-cast; (None, 1.0) when so much would be
+    re-cast that every ray is cheaper."""
     w, h = view.size
     lw, lh = low
     low_view = View(view.eye, view.target, view.up, view.fov_deg, low)
@@ -842,8 +846,7 @@ def _refined(scene: Scene, view: View, low: tuple[int, int], prev_poses, prev_vi
     for x0, x1, y0, y1 in rects[np.isfinite(scene.bound) & (small | ~seen)]:
         fine[y0:y1, x0:x1] = True
     if fine.mean() > REFINE_AT_MOST:
-        _refined.last_fraction = 1.0
-        return None
+        return None, 1.0
     # depth and positions interpolated perspective-correctly (1/depth is linear across a plane on screen)
     inv = 1.0 / depth
     planes = np.concatenate([inv[None], normal.transpose(2, 0, 1), (world * inv[..., None]).transpose(2, 0, 1),
@@ -854,12 +857,11 @@ def _refined(scene: Scene, view: View, low: tuple[int, int], prev_poses, prev_vi
     out = [1.0 / inv, np.where(n > 1e-6, normal / np.maximum(n, 1e-6), 0.0), seg[rows][:, cols],
            up[4:7].transpose(1, 2, 0) / inv[..., None], up[7:9].transpose(1, 2, 0) * np.array([w / lw, h / lh])]
     pixels = np.flatnonzero(fine)
-    _refined.last_fraction = len(pixels) / (w * h)  # for benchmarks
     if len(pixels):
         rr, cc = np.divmod(pixels, w)
         for img, vals in zip(out, _cast_pixels(scene, view, pixels, prev_poses, prev_view)):
             img[rr, cc] = vals
-    return out
+    return out, len(pixels) / (w * h)
 
 
 def _nearest_index(n_from: int, n_to: int) -> np.ndarray:

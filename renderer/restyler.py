@@ -280,12 +280,17 @@ def warp_previous(prev_img: torch.Tensor, motion: torch.Tensor, seg: torch.Tenso
 def _previous_positions(motion: torch.Tensor, h: int, w: int):
     """Where each pixel centre of the current frame was in the previous one (``motion`` (B, H, W, 2)
     pixels, now − prev): x (B, H, W), y (B, H, W) and the same as a ``grid_sample`` grid."""
-    dev = motion.device
-    ys, xs = torch.meshgrid(torch.arange(h, device=dev, dtype=torch.float32) + 0.5,
-                            torch.arange(w, device=dev, dtype=torch.float32) + 0.5, indexing="ij")
+    ys, xs = _pixel_centres(h, w, motion.device)
     px = xs[None] - motion[..., 0].float()
     py = ys[None] - motion[..., 1].float()
     return px, py, torch.stack([px / w * 2 - 1, py / h * 2 - 1], dim=-1)
+
+
+@functools.lru_cache(maxsize=8)
+def _pixel_centres(h: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(y, x) of every pixel centre, (H, W) each; cached and never written to (frames keep their size)."""
+    return torch.meshgrid(torch.arange(h, device=device, dtype=torch.float32) + 0.5,
+                          torch.arange(w, device=device, dtype=torch.float32) + 0.5, indexing="ij")
 
 
 def initial_noise(h: int, w: int, seed: int) -> np.ndarray:
