@@ -3,7 +3,9 @@
 :func:`generate` renders ``n_frames`` frames as clips of :data:`CLIP` consecutive frames, :data:`STRIDE`
 physics ticks apart. Each clip picks a world (the example worlds and a few reasoner-built ones), a random
 camera (the world's first camera with its eye swung around the target, moved in and out and up and down,
-the target jittered — all seeded) and a random moment (the world is stepped with its scripted actions for
+the target jittered — all seeded), optionally (``recolor`` = the share of clips, 0 by default) random
+colours for every entity and the sky (:func:`recolor`: the styles seen over the whole colour space, not only
+the worlds' own colours) and a random moment (the world is stepped with its scripted actions for
 up to :data:`MAX_START` ticks first). Per frame it stores the G-buffer inputs (albedo, normal, depth,
 segmentation, per-pixel material class (:func:`renderer.teachers.material_classes`), motion from the
 previous frame of the clip, the camera as ``view`` = eye, target, up, vertical fov) and one teacher frame
@@ -14,7 +16,7 @@ teacher frame at t).
 
 Shards are ``shard_XXXX.npz`` files in ``out_dir`` plus ``meta.json``. Same arguments ⇒ same data.
 
-Command line: ``python -m renderer.dataset OUT_DIR --frames 384 --size 64 [--seed 0] [--workers 2]``.
+Command line: ``python -m renderer.dataset OUT_DIR --frames 384 --size 64 [--seed 0] [--workers 2] [--recolor 0.5]``.
 """
 
 from __future__ import annotations
@@ -86,9 +88,34 @@ def random_camera(cam, rng: np.random.Generator):
                                   "mode": mode, "follow": cam.follow})
 
 
+def _random_color(rng: np.random.Generator, min_value: float = 0.1) -> tuple[float, float, float]:
+    """A colour with uniform hue, saturation uniform in 0..1 and value uniform in ``min_value``..1."""
+    import colorsys
+
+    return tuple(float(c) for c in colorsys.hsv_to_rgb(rng.random(), rng.random(), rng.uniform(min_value, 1)))
+
+
+def recolor(spec, rng: np.random.Generator):
+    """``spec`` with a random colour (:func:`_random_color`) for every entity and template — one per entity,
+    or, half the time, one per kind, so a row of pins can share a colour — and a random sky (value ≥ 0.3).
+    Only appearance changes: looks, shapes and physics stay as they were."""
+    per_kind = rng.random() < 0.5
+    colors: dict[str, tuple[float, float, float]] = {}
+
+    def paint(e):
+        key = e.kind if per_kind else e.name
+        if key not in colors:
+            colors[key] = _random_color(rng)
+        return e.model_copy(update={"appearance": e.appearance.model_copy(update={"color": colors[key]})})
+
+    style = spec.style.model_copy(update={"background": _random_color(rng, 0.3)})
+    return spec.model_copy(update={"entities": [paint(e) for e in spec.entities],
+                                   "templates": [paint(e) for e in spec.templates], "style": style})
+
+
 def render_clip(args) -> dict[str, np.ndarray]:
-    """One clip (see the module docstring): ``args`` = (seed, clip index, size, styles)."""
-    seed, index, size, styles = args
+    """One clip (see the module docstring): ``args`` = (seed, clip index, size, styles, recolor share)."""
+    seed, index, size, styles, recolor_share = args
     from physics.simulation import Simulation
     from renderer.gbuffer import gbuffer, poses
     from renderer.teachers import material_classes, teach
@@ -98,6 +125,8 @@ def render_clip(args) -> dict[str, np.ndarray]:
     worlds = _worlds()
     kind, name = worlds[int(rng.integers(len(worlds)))]
     spec, script = _spec_and_script(kind, name)
+    if recolor_share and rng.random() < recolor_share:  # no draw when off: the same data as before recolouring
+        spec = recolor(spec, rng)
     cam = random_camera(spec.cameras[0] if spec.cameras else Camera(), rng)
     sim = Simulation(spec, seed=int(rng.integers(1 << 30)))
     start = int(rng.integers(0, MAX_START))
@@ -126,8 +155,9 @@ def render_clip(args) -> dict[str, np.ndarray]:
 
 
 def generate(out_dir, n_frames: int, size: tuple[int, int] = (64, 64), styles: Sequence[str] | None = None,
-             seed: int = 0, progress: bool = True, workers: int = 1) -> Path:
-    """Writes ``ceil(n_frames / CLIP)`` clips as npz shards + meta.json into ``out_dir``; returns it."""
+             seed: int = 0, progress: bool = True, workers: int = 1, recolor: float = 0.0) -> Path:
+    """Writes ``ceil(n_frames / CLIP)`` clips as npz shards + meta.json into ``out_dir``; returns it.
+    ``recolor``: the share of clips drawn with random colours (:func:`recolor`)."""
     from tqdm import tqdm
 
     from renderer.teachers import STYLES
@@ -136,7 +166,9 @@ def generate(out_dir, n_frames: int, size: tuple[int, int] = (64, 64), styles: S
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_clips = max(1, math.ceil(n_frames / CLIP))
-    jobs = [(seed, i, tuple(size), styles) for i in range(n_clips)]
+    if not 0 <= recolor <= 1:
+        raise ValueError(f"recolor is a share of clips in 0..1, got {recolor!r}")
+    jobs = [(seed, i, tuple(size), styles, float(recolor)) for i in range(n_clips)]
     bar = tqdm(total=n_clips * CLIP, desc="teacher frames", unit="frame", disable=not progress)
     buf: list[dict] = []
     shard = 0
@@ -178,7 +210,7 @@ def generate(out_dir, n_frames: int, size: tuple[int, int] = (64, 64), styles: S
     bar.close()
     (out / "meta.json").write_text(json.dumps({
         "frames": n_clips * CLIP, "clips": n_clips, "clip": CLIP, "stride_ticks": STRIDE, "size": list(size),
-        "styles": list(styles), "seed": seed, "worlds": [f"{k}:{n}" for k, n in _worlds()]}, indent=2))
+        "styles": list(styles), "seed": seed, "recolor": recolor, "worlds": [f"{k}:{n}" for k, n in _worlds()]}, indent=2))
     return out
 
 
@@ -221,8 +253,10 @@ def main(argv=None) -> None:
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--recolor", type=float, default=0.0,
+                    help="share of clips drawn with random entity and sky colours (0..1; default 0)")
     a = ap.parse_args(argv)
-    generate(a.out_dir, a.frames, (a.size, a.size), seed=a.seed, workers=a.workers)
+    generate(a.out_dir, a.frames, (a.size, a.size), seed=a.seed, workers=a.workers, recolor=a.recolor)
 
 
 if __name__ == "__main__":

@@ -199,7 +199,7 @@ def cmd_train_restyler(a: argparse.Namespace) -> int:
     for folder, frames, size, seed in data:
         if not any(folder.glob("shard_*.npz")):
             print(f"generating {frames} training frames at {size}² into {folder} (teacher renders; slow) ...")
-            generate(folder, frames, (size, size), seed=seed, workers=a.workers)
+            generate(folder, frames, (size, size), seed=seed, workers=a.workers, recolor=a.recolor)
     heldout = None
     if a.heldout:
         heldout = _P(a.heldout)
@@ -369,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--workers", type=int, default=2, help="processes rendering teacher frames")
+    s.add_argument("--recolor", type=float, default=0.0, metavar="SHARE",
+                   help="share of training clips drawn with random entity and sky colours (0..1; default 0)")
     s.add_argument("--edges", choices=["segmentation", "geometry"], default="geometry",
                    help="edge channel the network sees: object boundaries, or silhouettes + depth steps + "
                         "creases (default geometry)")

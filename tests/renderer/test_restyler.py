@@ -355,3 +355,39 @@ def test_geometry_edge_channel_marks_creases_and_the_weights_say_which_channel_t
         rs.RestylerNet(edges="sobel")
     assert rs.RestylerNet(edges="geometry").config.edges == "geometry"
     assert rs.Restyler(rs.RestylerNet()).edges == "segmentation"  # weights without the key: object boundaries
+
+
+def test_recolor_paints_entities_and_sky_only(tmp_path):
+    """Training clips with random colours (so the styles are learned over the colour space): every entity
+    and the sky get a colour in 0..1, nothing else in the world changes, and the G-buffer's albedo shows it."""
+    from physics.simulation import Simulation
+    from renderer.dataset import recolor
+    from renderer.gbuffer import gbuffer
+    from worldgen.example_worlds import example_spec
+
+    spec = example_spec("bowling")
+    seen_shared = seen_own = False
+    for seed in range(8):
+        new = recolor(spec, np.random.default_rng(seed))
+        cols = {e.name: e.appearance.color for e in new.entities}
+        assert all(0 <= c <= 1 for col in cols.values() for c in col)
+        assert new.style.background != spec.style.background and min(new.style.background) >= 0
+        pins = {cols[e.name] for e in new.entities if e.kind == "pin"}
+        seen_shared |= len(pins) == 1
+        seen_own |= len(pins) > 1
+        strip = lambda s: [e.model_dump(exclude={"appearance": {"color"}}) for e in s.entities]  # noqa: E731
+        assert strip(new) == strip(spec)
+        assert new.rules == spec.rules and new.physics == spec.physics
+    assert seen_shared and seen_own  # one colour per kind, or one per entity
+    gb_old = gbuffer(Simulation(spec, seed=0), (48, 32))
+    gb_new = gbuffer(Simulation(new, seed=0), (48, 32))
+    assert np.array_equal(gb_old.segmentation, gb_new.segmentation)
+    bg = gb_new.segmentation < 0
+    assert np.allclose(gb_new.albedo[bg] / 255, new.style.background, atol=1 / 255 + 1e-6)
+    i = gb_new.names.index("floor") if "floor" in gb_new.names else int(np.bincount(gb_new.segmentation[~bg]).argmax())
+    on = gb_new.segmentation == i
+    assert not np.array_equal(gb_old.albedo[on], gb_new.albedo[on])
+    from renderer.dataset import generate
+
+    with pytest.raises(ValueError, match="recolor"):
+        generate(tmp_path / "d", 4, (16, 16), recolor=1.5, progress=False)

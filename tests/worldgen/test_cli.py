@@ -138,6 +138,7 @@ def test_train_restyler_makes_data_trains_and_resumes(tmp_path):
     assert any(data.glob("shard_*.npz")) and (out / "model.safetensors").exists()
     large = tmp_path / "data-24"  # the larger frames, cropped to 16² in training
     assert json.loads((large / "meta.json").read_text())["size"] == [24, 24]
+    assert json.loads((large / "meta.json").read_text())["recolor"] == 0.0  # off unless asked for
     assert json.loads((out / "metrics.json").read_text())["crop"] == 16
     assert main([*args[:-4], "--steps", "3", "--workers", "1"]) == 0  # resumes from the checkpoint
     assert main([*args[:-6], "--larger", "big", "--steps", "3"]) == 2  # says what --larger takes
