@@ -235,8 +235,10 @@ class Room:
             self._unsaved_events.extend(new)
             self._pending_events.extend(new)
 
-    def _persist(self) -> None:
-        """Snapshot now (room thread or under the lock); the write happens on the persist thread."""
+    def _persist(self, wait: bool = False) -> None:
+        """Snapshot now (room thread or under the lock); the write happens on the persist thread, in order.
+        ``wait``: return only once it (and every write queued before it) is in the store — for what a user
+        asked for (pause, step, rewind, reset, an edit), which must survive a crash right after the reply."""
         state = state_dict(self.world)
         args = (self.id, self.edit_seq, self.world.tick, self.world.state_hash(), state,
                 event_rows(self._unsaved_events, self.world.episode), self.running)
@@ -244,7 +246,9 @@ class Room:
         if self._persist_pool is None:
             self.store.write_snapshot(*args)
         else:
-            self._persist_pool.submit(self.store.write_snapshot, *args)
+            done = self._persist_pool.submit(self.store.write_snapshot, *args)
+            if wait:
+                done.result()
 
     # ------------------------------------------------------------ frames
     def _state_message(self) -> str:
@@ -433,7 +437,7 @@ class Room:
             self._last_positions = {}
             self._frames = 0
             self._reassign_all()
-            self._persist()
+            self._persist(wait=True)
             self._announce_spec()
             self.poke()
         old.close()
@@ -449,24 +453,24 @@ class Room:
                 self.store.set_running(self.id, True)
             elif action == "pause":
                 self.running = False
-                self._persist()
+                self._persist(wait=True)
             elif action == "step":
                 self.running = False
                 for _ in range(ticks):
                     if w.terminated or w.truncated:
                         break
                     self._tick()
-                self._persist()
+                self._persist(wait=True)
             elif action == "rewind":
                 self.running = False
                 w.rewind(ticks)
                 self._last_event_id = self._newest_event_id()
-                self._persist()
+                self._persist(wait=True)
             elif action == "reset":
                 self.running = False
                 w.reset()
                 self._collect_events()
-                self._persist()
+                self._persist(wait=True)
             else:  # the API validates actions; this is a programming error
                 raise ValueError(f"unknown action {action!r}")
             self._announce_spec()
