@@ -900,6 +900,8 @@ def mutated_bowling(draw):
             parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue  # an earlier mutation removed it
+        if not isinstance(parent, (dict, list)):
+            continue  # an earlier mutation made it a string, whose characters index but cannot be set
         op = draw(st.sampled_from(["set", "set", "set", "delete", "duplicate", "unknown"]))
         if op == "set":
             parent[path[-1]] = draw(hostile_like(parent[path[-1]]))
