@@ -163,11 +163,11 @@ def generate(out_dir, n_frames: int, size: tuple[int, int] = (64, 64), styles: S
     from renderer.teachers import STYLES
 
     styles = tuple(styles or STYLES)
+    if not 0 <= recolor <= 1:
+        raise ValueError(f"recolor is a share of clips in 0..1, got {recolor!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_clips = max(1, math.ceil(n_frames / CLIP))
-    if not 0 <= recolor <= 1:
-        raise ValueError(f"recolor is a share of clips in 0..1, got {recolor!r}")
     jobs = [(seed, i, tuple(size), styles, float(recolor)) for i in range(n_clips)]
     bar = tqdm(total=n_clips * CLIP, desc="teacher frames", unit="frame", disable=not progress)
     buf: list[dict] = []

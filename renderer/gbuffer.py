@@ -378,23 +378,26 @@ class Scene:
         corners = np.einsum("mij,mcj->mci", self.rot, signs[None] * ext[:, None]) + self.pos[:, None]
         xy, z = view.project(corners.reshape(-1, 3))
         xy, z = xy.reshape(m, 8, 2), z.reshape(m, 8)
-        lo = np.floor(xy.min(1) - 0.5).astype(np.int64)
-        hi = np.ceil(xy.max(1) + 0.5).astype(np.int64)
-        rects = np.stack([np.clip(lo[:, 0], 0, w), np.clip(hi[:, 0], 0, w), np.clip(lo[:, 1], 0, h),
-                          np.clip(hi[:, 1], 0, h)], 1)
+
+        def covering(pts: np.ndarray) -> np.ndarray:
+            """The on-screen pixel rectangle(s) (..., 4) around image points (..., N, 2)."""
+            lo = np.floor(pts.min(-2) - 0.5).astype(np.int64)
+            hi = np.ceil(pts.max(-2) + 0.5).astype(np.int64)
+            return np.stack([np.clip(lo[..., 0], 0, w), np.clip(hi[..., 0], 0, w), np.clip(lo[..., 1], 0, h),
+                             np.clip(hi[..., 1], 0, h)], -1)
+
+        rects = covering(xy)
         rects[~np.isfinite(self.bound)] = (0, w, 0, h)
         behind = z <= NEAR
         rects[np.isfinite(self.bound) & behind.all(1)] = (0, 0, 0, 0)
         a, b = _BOX_EDGES[:, 0], _BOX_EDGES[:, 1]
+        nudge = 1e-9 * np.asarray(view.basis()[0])  # just in front of the plane: the projection stays finite
         for k in np.flatnonzero(np.isfinite(self.bound) & behind.any(1) & ~behind.all(1)):
             cross = behind[k, a] != behind[k, b]
             t = (NEAR - z[k, a[cross]]) / (z[k, b[cross]] - z[k, a[cross]])
             pts = corners[k, a[cross]] + t[:, None] * (corners[k, b[cross]] - corners[k, a[cross]])
-            # nudged just in front of the plane so the projection stays finite
-            pts_xy, _ = view.project(pts + 1e-9 * np.asarray(view.basis()[0]))
-            hull = np.concatenate([xy[k][~behind[k]], pts_xy])
-            lo_k, hi_k = np.floor(hull.min(0) - 0.5), np.ceil(hull.max(0) + 0.5)
-            rects[k] = (np.clip(lo_k[0], 0, w), np.clip(hi_k[0], 0, w), np.clip(lo_k[1], 0, h), np.clip(hi_k[1], 0, h))
+            pts_xy, _ = view.project(pts + nudge)
+            rects[k] = covering(np.concatenate([xy[k][~behind[k]], pts_xy]))
         return rects
 
     def _accumulate(self, k: int, o: np.ndarray, d: np.ndarray, sel: np.ndarray, acc: _Hits, tmin) -> None:
@@ -752,7 +755,7 @@ def gbuffer(sim, size: tuple[int, int] = (256, 256), camera: str | Camera | None
     buffers, fraction = None, 1.0
     if coarse > 1 and low[0] >= 2 and low[1] >= 2:
         buffers, fraction = _refined(scene, view, low, prev_poses, prev_view,
-                           view_at(low, prev_poses) if prev_poses is not None else None)
+                                     view_at(low, prev_poses) if prev_poses is not None else None)
     if buffers is None:  # every ray
         if method == "raycast":
             px = _cast_pixels(scene, view, None, prev_poses, prev_view)
