@@ -8,11 +8,13 @@ colours for every entity and the sky (:func:`recolor`: the styles seen over the 
 the worlds' own colours) and a random moment (the world is stepped with its scripted actions for
 up to :data:`MAX_START` ticks first). Per frame it stores the G-buffer inputs (albedo, normal, depth,
 segmentation, per-pixel material class (:func:`renderer.teachers.material_classes`), motion from the
-previous frame of the clip, the camera as ``view`` = eye, target, up, vertical fov) and one teacher frame
-per style
-(:func:`renderer.teachers.teach`, seed 0); ``prev`` gives the index of the previous frame of the same clip
-(-1 for a clip's first frame), so a training sample is (G-buffer at t, G-buffer and teacher frame at t−1,
-teacher frame at t).
+previous frame of the clip, the camera as ``view`` = eye, target, up, vertical fov), one teacher frame
+per style (:func:`renderer.teachers.teach`, seed 0) and, with the pixel style, its colours before the
+palette (``pixel_base``, :func:`renderer.teachers.pixel_base`: what the restyler learns for pixel art)
+and its inked blocks (``pixel_outline``, per pixel, :func:`renderer.teachers.pixel_outlines`: the
+restyler takes those from the G-buffer);
+``prev`` gives the index of the previous frame of the same clip (-1 for a clip's first frame), so a
+training sample is (G-buffer at t, G-buffer and teacher frame at t−1, teacher frame at t).
 
 Shards are ``shard_XXXX.npz`` files in ``out_dir`` plus ``meta.json``. Same arguments ⇒ same data.
 
@@ -118,7 +120,7 @@ def render_clip(args) -> dict[str, np.ndarray]:
     seed, index, size, styles, recolor_share = args
     from physics.simulation import Simulation
     from renderer.gbuffer import gbuffer, poses
-    from renderer.teachers import material_classes, teach
+    from renderer.teachers import PIXEL_BLOCK, material_classes, pixel_base, pixel_outlines, teach, to_uint8
     from worldgen.spec import Camera
 
     rng = np.random.default_rng([seed, index])
@@ -132,7 +134,8 @@ def render_clip(args) -> dict[str, np.ndarray]:
     start = int(rng.integers(0, MAX_START))
     for _ in range(start):
         sim.step(script.get(sim.tick))
-    out = {k: [] for k in ("albedo", "normal", "depth", "segmentation", "material", "motion", "view", "target")}
+    keys = ["albedo", "normal", "depth", "segmentation", "material", "motion", "view", "target"]
+    out = {k: [] for k in keys + (["pixel_base", "pixel_outline"] if "pixel" in styles else [])}
     prev = None
     for f in range(CLIP):
         if f:
@@ -148,6 +151,10 @@ def render_clip(args) -> dict[str, np.ndarray]:
         out["motion"].append(gb.motion)
         out["view"].append(np.array([*gb.eye, *gb.target, *gb.up, gb.fov_deg], dtype=np.float64))
         out["target"].append(np.stack([teach(gb, s, seed=0) for s in styles]))
+        if "pixel" in styles:
+            out["pixel_base"].append(to_uint8(pixel_base(gb)))
+            ink = pixel_outlines(gb).repeat(PIXEL_BLOCK, 0).repeat(PIXEL_BLOCK, 1)
+            out["pixel_outline"].append(ink[:size[1], :size[0]])
     res = {k: np.stack(v) for k, v in out.items()}
     res["prev"] = np.arange(CLIP) - 1
     res["world"] = np.array([f"{kind}:{name}"] * CLIP)

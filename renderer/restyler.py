@@ -40,6 +40,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from renderer.teachers import pixel_outlines, snap_to_palette, to_uint8
+
 try:
     from diffusers import FlowMatchEulerDiscreteScheduler
     from diffusers.configuration_utils import ConfigMixin, register_to_config
@@ -94,7 +96,7 @@ class RestylerNet(ModelMixin, ConfigMixin):
                  blocks: int = 3, down: int = 8, head_channels: int = 16, num_styles: int = len(STYLES),
                  emb_dim: int = 32, styles: tuple = STYLES, up_channels: int = 8, edges: str = "segmentation",
                  materials: int = 0, appearance_dim: int = 4, history_input: bool = True,
-                 sky_rays: bool = False):
+                 sky_rays: bool = False, pixel_snap: bool = False):
         super().__init__()
         if edges not in EDGE_CHANNELS:
             raise ValueError(f"unknown edge channel {edges!r}; channels: {', '.join(EDGE_CHANNELS)}")
@@ -395,6 +397,8 @@ class Restyler:
         self.uses_materials = bool(getattr(net.config, "materials", 0))
         #: whether the background's normal channel carries the view ray (:func:`base_condition`)
         self.sky_rays = bool(getattr(net.config, "sky_rays", False))
+        #: whether pixel art comes out before its palette (trained on ``pixel_base``) and is snapped here
+        self.pixel_snap = bool(getattr(net.config, "pixel_snap", False))
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike | None = None, device: str = "cpu") -> Restyler:
@@ -416,12 +420,15 @@ class Restyler:
     @torch.no_grad()
     def restyle_arrays(self, cond: np.ndarray, style: str, steps: int = 1, seed: int = 0,
                        prev_warped: np.ndarray | None = None, prev_valid: np.ndarray | None = None,
-                       material: np.ndarray | None = None, noise: np.ndarray | None = None) -> np.ndarray:
+                       material: np.ndarray | None = None, noise: np.ndarray | None = None,
+                       palette=None, outline: np.ndarray | None = None) -> np.ndarray:
         """Restyles precomputed G-buffer channels ``cond`` (H, W, 8) (see :func:`base_condition`);
         ``prev_warped`` (H, W, 3) uint8 and ``prev_valid`` (H, W) the warped previous output; ``material``
         (H, W) per-pixel material ids (:func:`renderer.teachers.material_classes`), needed when the network
         has appearance codes (:attr:`uses_materials`); ``noise`` (H, W, 3) the sampler's starting noise
-        (default :func:`initial_noise` of ``seed``). Returns uint8."""
+        (default :func:`initial_noise` of ``seed``); ``palette`` pixel art's colours (default PICO-8) and
+        ``outline`` its inked blocks (:func:`renderer.teachers.pixel_outlines`), both used by weights with
+        :attr:`pixel_snap`, as the teacher uses them. Returns uint8."""
         sid = check_style(style)
         h, w = cond.shape[:2]
         _check_shape(h, w)
@@ -448,6 +455,8 @@ class Restyler:
         if self.clamp_history:
             prev_t = clamp_to_neighbourhood(prev_t, out)
         out = out * (1 - self.blend * valid_t) + prev_t * (self.blend * valid_t)
+        if self.pixel_snap and STYLES[sid] == "pixel":
+            return to_uint8(snap_to_palette((out[0].permute(1, 2, 0).numpy() + 1) / 2, palette, outline=outline))
         return ((out[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
 
     def _sample(self, cond: torch.Tensor, sid: int, steps: int, x: torch.Tensor,
@@ -490,12 +499,12 @@ class Restyler:
         return out[:, :, :h, :w].cpu().float()
 
     def restyle(self, gb, style: str, prev=None, steps: int = 1, seed: int = 0,
-                device: str | None = None) -> np.ndarray:
+                device: str | None = None, palette=None) -> np.ndarray:
         """A uint8 (H, W, 3) frame of G-buffer ``gb`` in ``style`` (:meth:`restyle_frame`'s image)."""
-        return self.restyle_frame(gb, style, prev, steps, seed, device).image
+        return self.restyle_frame(gb, style, prev, steps, seed, device, palette).image
 
     def restyle_frame(self, gb, style: str, prev=None, steps: int = 1, seed: int = 0,
-                      device: str | None = None) -> Restyled:
+                      device: str | None = None, palette=None, inputs: tuple | None = None) -> Restyled:
         """G-buffer ``gb`` in ``style``, as a :class:`Restyled` (``poses`` None) to pass as the next ``prev``.
 
         ``prev``: the previous frame for temporal consistency — a :class:`Restyled` (its image is warped in
@@ -503,14 +512,15 @@ class Restyler:
         their segmentation and depth) or a bare uint8 image (occlusion unknown: only off-screen pixels are
         masked). ``gb.motion`` must be relative to that frame. ``steps``: 1 for the distilled one-step mode,
         more for the flow-matching sampler. ``seed``: the noise where none is carried. ``device`` moves the
-        model first.
+        model first. ``palette``: pixel art's colours ((r, g, b) floats 0..1; default PICO-8). ``inputs``:
+        ``self.inputs(gb)`` when already computed (e.g. on another thread).
         """
         if device is not None and torch.device(device) != self.device:
             self.__init__(self.net.float().to(memory_format=torch.contiguous_format), device, self.config)
         check_style(style)
         h, w = gb.albedo.shape[:2]
         _check_shape(h, w)
-        cond = self.condition(gb)
+        cond, material = inputs if inputs is not None else self.inputs(gb)
         warped = valid = noise = None
         if prev is not None:
             warped, valid = prepare_prev(prev, gb)
@@ -519,8 +529,13 @@ class Restyler:
                 noise = carry_noise(prev_noise, gb.motion, valid, seed)
         if noise is None:
             noise = initial_noise(h, w, seed)
-        img = self.restyle_arrays(cond, style, steps, seed, warped, valid, self.materials(gb), noise)
+        outline = pixel_outlines(gb) if self.pixel_snap and style == "pixel" else None
+        img = self.restyle_arrays(cond, style, steps, seed, warped, valid, material, noise, palette, outline)
         return Restyled(img, gb, None, noise)
+
+    def inputs(self, gb) -> tuple[np.ndarray, np.ndarray | None]:
+        """What the network sees of ``gb`` besides the history: ``(condition(gb), materials(gb))``."""
+        return self.condition(gb), self.materials(gb)
 
     def condition(self, gb) -> np.ndarray:
         """The G-buffer channels (H, W, 8) this network was trained on (:func:`base_condition`)."""
@@ -582,20 +597,37 @@ def restyle_world(world, size=(256, 256), style: str = "realistic", steps: int =
     the previous output is warped in. ``np.asarray(result)`` / ``result.image`` is the uint8 frame.
     ``coarse``: the G-buffer's coarse ray spacing (:func:`renderer.gbuffer.gbuffer`; ids, albedo and lines
     are exact at any spacing); None: :data:`COARSE` for frames of :data:`COARSE_MIN_SIDE` px a side and
-    more, else 1 (every ray).
+    more, else 1 (every ray). Pixel art uses the world's palette (``spec.style.palette``, e.g. from a
+    reference image) when it has one, as the teacher does. :class:`renderer.Renderer` keeps ``prev``
+    itself and can overlap the restyle with the physics.
     """
+    check_style(style)
+    r = restyler or load()
+    gb, now, palette = cast_world(world, size, camera, prev.poses if prev is not None else None, coarse)
+    out = r.restyle_frame(gb, style, prev=prev, steps=steps, seed=seed, palette=palette)
+    return replace(out, poses=now)
+
+
+def cast_world(world, size=(256, 256), camera=None, prev_poses: dict | None = None, coarse: int | None = None):
+    """What restyling ``world`` as it is now starts from: ``(gbuffer, poses, palette)`` — its G-buffer
+    (motion from ``prev_poses``; ``coarse`` as in :func:`restyle_world`), its poses now (the next frame's
+    ``prev_poses``) and pixel art's palette (the spec's ``style.palette``, or None for PICO-8)."""
     from renderer.gbuffer import gbuffer, poses
     from renderer.raster import check_size
 
-    check_style(style)
     w, h = check_size(size)
     if coarse is None:
         coarse = COARSE if min(w, h) >= COARSE_MIN_SIDE else 1
+    sim = simulation_of(world)
+    gb = gbuffer(sim, (w, h), camera=camera, prev_poses=prev_poses, coarse=coarse)
+    palette = getattr(getattr(getattr(sim, "spec", None), "style", None), "palette", None) or None
+    return gb, poses(sim), palette
+
+
+def simulation_of(world):
+    """The :class:`physics.Simulation` behind a :class:`worldgen.World` (or the simulation itself)."""
     sim = getattr(world, "simulation", world)
-    sim = sim() if callable(sim) else sim
-    r = restyler or load()
-    gb = gbuffer(sim, (w, h), camera=camera, prev_poses=prev.poses if prev is not None else None, coarse=coarse)
-    return replace(r.restyle_frame(gb, style, prev=prev, steps=steps, seed=seed), poses=poses(sim))
+    return sim() if callable(sim) else sim
 
 
 def save_config(path: Path, extra: dict) -> None:

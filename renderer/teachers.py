@@ -50,6 +50,8 @@ STYLES = ("realistic", "toon", "pixel", "painterly")
 #: Towards the sun, world frame: high, from behind-left of a camera looking down +x.
 DEFAULT_LIGHT = (-0.4, -0.3, 0.85)
 
+#: the ``pixel`` style's block side: every aligned block of this many pixels a side is one colour
+PIXEL_BLOCK = 4
 #: PICO-8's 16 colours (0..1 RGB), the ``pixel`` style's default palette.
 PICO8 = tuple(tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)) for h in (
     "000000", "1d2b53", "7e2553", "008751", "ab5236", "5f574f", "c2c3c7", "fff1e8",
@@ -121,7 +123,12 @@ def teach(gb: GBuffer, style: str, *, palette: Sequence[Sequence[float]] | None 
         out = _painterly(ctx)
     else:
         out = _palette_map(ctx, pal_arr)
-    return np.ascontiguousarray(np.clip(np.round(out * 255), 0, 255).astype(np.uint8))
+    return np.ascontiguousarray(to_uint8(out))
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    """Colours in 0..1 → uint8 0..255 (rounded, clipped)."""
+    return np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
 
 
 def _style_list() -> str:
@@ -363,10 +370,14 @@ def _edges(ctx: _Context, crease_deg: float = 50.0, depth_tol: float = 0.08, ink
 def _horizon_ids(ctx: _Context) -> np.ndarray:
     """Lookup by ``segmentation + 1``: True for the background and infinite planes, whose meeting (the
     horizon) gets no ink."""
-    out = np.zeros(len(ctx.gb.names) + 1, dtype=bool)
+    return _horizon_lookup(len(ctx.gb.names), ctx.scene)
+
+
+def _horizon_lookup(n_names: int, scene: Scene | None) -> np.ndarray:
+    out = np.zeros(n_names + 1, dtype=bool)
     out[0] = True
-    if ctx.scene is not None:
-        out[ctx.scene.index[ctx.scene.kind == _PLANE_KIND] + 1] = True
+    if scene is not None:
+        out[scene.index[scene.kind == _PLANE_KIND] + 1] = True
     return out
 
 
@@ -641,9 +652,46 @@ def _nearest_colour(c: np.ndarray, pal: np.ndarray, chroma_weight: float = 2.0) 
     return d.sum(-1).argmin(-1)
 
 
-def _pixel(ctx: _Context, pal: np.ndarray) -> np.ndarray:
-    k = 4
-    s, _ = _sub(ctx, k)
+def pixel_base(gb: GBuffer, *, palette: Sequence[Sequence[float]] | None = None,
+               light_dir: Sequence[float] = DEFAULT_LIGHT, scene: Scene | None = None) -> np.ndarray:
+    """The ``pixel`` style before its palette: float (H, W, 3) in 0..1, one colour per aligned 4×4 block
+    (shaded, saturated; outline blocks already the palette's darkest colour), such that
+    ``snap_to_palette(pixel_base(gb), pal)`` is ``teach(gb, "pixel", palette=pal)`` (before rounding to
+    uint8). It is what the restyler learns for pixel art: smooth in the colours, where the palette's
+    choice is not."""
+    pal = _check_palette(palette) if palette is not None else np.asarray(PICO8)
+    light = np.asarray(light_dir, dtype=np.float64)
+    ctx = _Context(gb, scene if scene is not None else gb.scene, light / np.linalg.norm(light), 0)
+    return _pixel_base(ctx, pal)
+
+
+def snap_to_palette(img: np.ndarray, palette: Sequence[Sequence[float]] | None = None, block: int = PIXEL_BLOCK,
+                    outline: np.ndarray | None = None) -> np.ndarray:
+    """Pixel art from colours ``img`` (H, W, 3) in 0..1: each aligned ``block``×``block`` block (partial at
+    the right and bottom edges) takes its mean colour's nearest palette colour (OKLab, hue and chroma
+    weighted, :func:`_nearest_colour`; default palette PICO-8), or the palette's darkest colour where
+    ``outline`` (bool, one per block: :func:`pixel_outlines`) is set. Returns float (H, W, 3) palette
+    colours."""
+    pal = _check_palette(palette) if palette is not None else np.asarray(PICO8)
+    h, w = img.shape[:2]
+    ph, pw = (-h) % block, (-w) % block
+    padded = np.pad(np.asarray(img, dtype=np.float64), ((0, ph), (0, pw), (0, 0)), mode="edge")
+    means = padded.reshape((h + ph) // block, block, (w + pw) // block, block, 3).mean(axis=(1, 3))
+    small = pal[_nearest_colour(means, pal)]
+    if outline is not None:
+        if np.shape(outline) != means.shape[:2]:
+            raise ValueError(f"outline has shape {np.shape(outline)}, expected one flag per block {means.shape[:2]}")
+        small = np.where(np.asarray(outline, dtype=bool)[..., None], _darkest(pal), small)
+    return _blocks(small, block, h, w)
+
+
+def _blocks(small: np.ndarray, k: int, h: int, w: int) -> np.ndarray:
+    """Nearest upscale of per-block values ``small`` by ``k``, cropped to (h, w)."""
+    return np.repeat(np.repeat(small, k, axis=0), k, axis=1)[:h, :w]
+
+
+def _pixel_base(ctx: _Context, pal: np.ndarray) -> np.ndarray:
+    s, _ = _sub(ctx, PIXEL_BLOCK)
     shadow = _hard_shadow(s)
     light = s.ndl * shadow
     level = np.where(light > 0.5, 1.0, np.where(light > 0.15, 0.8, 0.6))  # three bands
@@ -657,19 +705,43 @@ def _pixel(ctx: _Context, pal: np.ndarray) -> np.ndarray:
     col = np.where(s.hit[..., None], col, sky)
     grey = _luma(col)[..., None]
     col = np.clip(grey + (col - grey) * 1.5, 0, 1)  # pixel art is saturated: pull towards vivid entries
-    idx = _nearest_colour(col, pal)
-    # outlines just outside silhouettes (thin things keep their colour), in the palette's darkest colour
-    pl = _dot(pal, _LUMA)
-    darkest = int(np.argmin(pl))
-    edge = np.zeros((s.h, s.w), dtype=bool)
-    z = np.where(s.hit, s.depth, np.inf)
-    horizon = _horizon_ids(s)
+    col = np.where(_outline_blocks(s.seg, s.depth, _horizon_ids(s))[..., None], _darkest(pal), col)
+    return _blocks(col, PIXEL_BLOCK, ctx.h, ctx.w)
+
+
+def _darkest(pal: np.ndarray) -> np.ndarray:
+    return pal[int(np.argmin(_dot(pal, _LUMA)))]
+
+
+def _outline_blocks(seg: np.ndarray, depth: np.ndarray, horizon: np.ndarray) -> np.ndarray:
+    """Pixel art's outlines from block-centre samples: a block is inked when a 4-neighbour block shows a
+    different, nearer surface (so lines sit just outside silhouettes and thin things keep their colour),
+    within 40 m, except where background and infinite planes meet (``horizon``, by ``seg + 1``)."""
+    edge = np.zeros(seg.shape, dtype=bool)
+    z = np.where(seg >= 0, depth, np.inf)
     for dy, dx in ((0, 1), (1, 0), (0, -1), (-1, 0)):
-        other_seg, oz = _shift(s.seg, dy, dx), _shift(z, dy, dx)
-        edge |= (other_seg != s.seg) & (oz < z * 0.97) & (oz < 40.0) & ~(horizon[s.seg + 1] & horizon[other_seg + 1])
-    idx = np.where(edge & (idx != darkest), darkest, idx)
-    small = pal[idx]
-    return np.repeat(np.repeat(small, k, axis=0), k, axis=1)[:ctx.h, :ctx.w]
+        other_seg, oz = _shift(seg, dy, dx), _shift(z, dy, dx)
+        edge |= (other_seg != seg) & (oz < z * 0.97) & (oz < 40.0) & ~(horizon[seg + 1] & horizon[other_seg + 1])
+    return edge
+
+
+def pixel_outlines(gb: GBuffer, scene: Scene | None = None) -> np.ndarray:
+    """The aligned 4×4 blocks the ``pixel`` style inks in its palette's darkest colour: bool
+    (⌈H/4⌉, ⌈W/4⌉), exactly as the teacher decides them (from the segmentation and depth at each block's
+    centre). The restyler takes them from here rather than from its network: they are exact in the
+    G-buffer, and a line a block wide is where a regressor's blur costs most."""
+    h, w = gb.segmentation.shape
+    rows = np.minimum(np.arange(0, h, PIXEL_BLOCK) + PIXEL_BLOCK // 2, h - 1)
+    cols = np.minimum(np.arange(0, w, PIXEL_BLOCK) + PIXEL_BLOCK // 2, w - 1)
+    seg = gb.segmentation[rows][:, cols]
+    depth = gb.depth[rows][:, cols].astype(np.float64)
+    return _outline_blocks(seg, depth, _horizon_lookup(len(gb.names), scene if scene is not None else gb.scene))
+
+
+def _pixel(ctx: _Context, pal: np.ndarray) -> np.ndarray:
+    base = _pixel_base(ctx, pal)
+    small = base[::PIXEL_BLOCK, ::PIXEL_BLOCK]  # each block's first pixel (it is one colour)
+    return _blocks(pal[_nearest_colour(small, pal)], PIXEL_BLOCK, ctx.h, ctx.w)
 
 
 # ---------------------------------------------------------------- painterly

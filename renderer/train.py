@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from renderer import dataset as ds
 from renderer.restyler import (EDGE_CHANNELS, STYLES, Restyler, RestylerNet, background_rays, base_condition,
                                warp_previous)
-from renderer.teachers import N_MATERIALS
+from renderer.teachers import N_MATERIALS, PIXEL_BLOCK
 
 P_ONE_STEP = 0.5
 P_DROP_PREV = 0.3
@@ -47,8 +47,10 @@ def frame_condition(data: dict, i: int, edges: str, sky_rays: bool) -> np.ndarra
                           rays)
 
 
-def prepare(data: dict, edges: str = "segmentation", sky_rays: bool = False) -> dict[str, torch.Tensor]:
-    """Tensors for training/evaluation: ``cond`` (N, 8, H, W), ``target`` (N, S, 3, H, W) in [-1, 1],
+def prepare(data: dict, edges: str = "segmentation", sky_rays: bool = False,
+            pixel_snap: bool = False) -> dict[str, torch.Tensor]:
+    """Tensors for training/evaluation: ``cond`` (N, 8, H, W), ``target`` (N, S, 3, H, W) in [-1, 1] (with
+    ``pixel_snap``, the pixel style's target is its colours before the palette, ``pixel_base``),
     ``warped`` (N, S, 3, H, W) previous teacher frame warped into frame t, ``valid`` (N, 1, H, W),
     ``material`` (N, H, W) per-pixel material ids (all background when the data predates them)."""
     n = len(data["albedo"])
@@ -70,6 +72,12 @@ def prepare(data: dict, edges: str = "segmentation", sky_rays: bool = False) -> 
         w, v = warp_previous(img, mot, seg, pseg, dep, pdep)
         warped[has] = w.reshape(len(has), s, 3, *target.shape[-2:])
         valid[has] = v
+    if pixel_snap:
+        if "pixel_base" not in data:
+            raise ValueError("these frames predate pixel_base (pixel art before its palette), which a restyler "
+                             "with pixel_snap learns; regenerate them with python -m renderer.dataset")
+        si = [str(x) for x in data["styles"]].index("pixel")
+        target[:, si] = torch.from_numpy(data["pixel_base"].astype(np.float32) / 127.5 - 1).permute(0, 3, 1, 2)
     material = data.get("material")
     material = (torch.from_numpy(material.astype(np.int64)) if material is not None
                 else torch.full(data["segmentation"].shape, N_MATERIALS, dtype=torch.long))
@@ -131,16 +139,16 @@ def train(data_dir, out_dir, minutes: float | None = 20.0, steps: int | None = N
     dirs = [data_dir] if isinstance(data_dir, (str, Path)) else list(data_dir)
     torch.manual_seed(seed)
     # defaults of new weights: appearance codes on; the sky's view rays in; the warped history only blended
-    # in, never an input
+    # in, never an input; pixel art learnt before its palette and snapped after
     net = RestylerNet(**{"materials": N_MATERIALS + 1, "history_input": False, "sky_rays": True,
-                         **(net_config or {})})
+                         "pixel_snap": True, **(net_config or {})})
     sets = []
     for d in dirs:
         data = ds.load(d)
         styles = tuple(str(s) for s in data["styles"])
         if styles != STYLES:
             raise ValueError(f"data styles {styles} of {d} differ from the restyler's {STYLES}")
-        sets.append(prepare(data, net.config.edges, net.config.sky_rays))
+        sets.append(prepare(data, net.config.edges, net.config.sky_rays, net.config.pixel_snap))
     crop = min(min(t["target"].shape[-2:]) for t in sets)
     style_p = torch.tensor([STYLE_WEIGHTS[s] for s in STYLES])
     crop -= crop % net.factor
@@ -249,7 +257,8 @@ def evaluate(restyler: Restyler, data_dir, steps_list=(1, 2, 4), max_frames: int
             for i in range(n):
                 cond = frame_condition(data, i, restyler.edges, restyler.sky_rays)
                 mat = data["material"][i] if "material" in data else None
-                img = restyler.restyle_arrays(cond, style, steps=k, seed=seed, material=mat)
+                ink = data["pixel_outline"][i][::PIXEL_BLOCK, ::PIXEL_BLOCK] if "pixel_outline" in data else None
+                img = restyler.restyle_arrays(cond, style, steps=k, seed=seed, material=mat, outline=ink)
                 ps.append(psnr(img, data["target"][i, si]))
                 ss.append(ssim(img, data["target"][i, si]))
             res[style][str(k)] = {"psnr": round(float(np.mean(ps)), 2), "ssim": round(float(np.mean(ss)), 4)}

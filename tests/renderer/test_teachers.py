@@ -10,7 +10,8 @@ import pytest
 
 from physics.simulation import Simulation
 from renderer.gbuffer import Scene, gbuffer
-from renderer.teachers import DEFAULT_LIGHT, PICO8, STYLES, teach
+from renderer.teachers import (DEFAULT_LIGHT, PICO8, STYLES, pixel_base, pixel_outlines, snap_to_palette, teach,
+                               to_uint8)
 from worldgen.spec import Appearance, Box, Camera, Cylinder, Entity, Plane, Sphere, WorldSpec
 
 SIZE = (96, 64)
@@ -120,6 +121,57 @@ def test_pixel_is_blocky_with_few_colours(images):
     assert (blocks == blocks[:, :1, :, :1]).all()  # every aligned 4×4 block is one colour
     pico = np.round(np.asarray(PICO8) * 255)
     assert all((np.abs(pico - c).sum(1) == 0).any() for c in np.unique(img.reshape(-1, 3), axis=0))
+
+
+def test_pixel_is_its_base_snapped_to_the_palette(gb, images):
+    """Pixel art is its colours before the palette (smooth in the colours: what the restyler learns) with
+    each 4×4 block snapped to its nearest palette colour — exactly, for any palette and frame size."""
+    base = pixel_base(gb)
+    assert base.shape == (64, 96, 3) and base.min() >= 0 and base.max() <= 1
+    blocks = base.reshape(16, 4, 24, 4, 3)
+    assert (blocks == blocks[:, :1, :, :1]).all()
+    cols = np.unique(base.reshape(-1, 3), axis=0)
+    off_palette = np.abs(cols[:, None] - np.asarray(PICO8)[None]).max(-1).min(1) > 0.02
+    assert off_palette.sum() >= 3  # shaded colours, not yet the palette's
+    assert np.array_equal(to_uint8(snap_to_palette(base)), images["pixel"])
+    assert np.array_equal(to_uint8(snap_to_palette(pixel_base(gb, palette=PALETTE), PALETTE)),
+                          teach(gb, "pixel", palette=PALETTE))
+    sim = Simulation(_spec())
+    odd = gbuffer(sim, (45, 30))  # partial blocks at the right and bottom edges
+    sim.close()
+    assert np.array_equal(to_uint8(snap_to_palette(pixel_base(odd))), teach(odd, "pixel"))
+
+
+def test_pixel_outlines_are_the_teachers_inked_blocks(gb, images):
+    """pixel_outlines gives, from the segmentation and depth alone, exactly the blocks the teacher inks in
+    the palette's darkest colour; snapping with them changes nothing in the teacher's own colours."""
+    ink = pixel_outlines(gb)
+    assert ink.shape == (16, 24) and 10 < ink.sum() < ink.size // 3
+    blocks = images["pixel"][::4, ::4]
+    assert (blocks[ink] == 0).all()  # PICO-8's darkest is black
+    base = pixel_base(gb)
+    assert ((base[::4, ::4] == 0).all(-1) == ink).all()  # and only those blocks are black before the palette
+    assert np.array_equal(to_uint8(snap_to_palette(base, outline=ink)), images["pixel"])
+    grey = np.full_like(base, 0.5)  # whatever the colours, the inked blocks come out darkest
+    out = to_uint8(snap_to_palette(grey, PALETTE, outline=ink))[::4, ::4]
+    assert (out[ink] == to_uint8(np.asarray(PALETTE[0]))).all()  # its darkest
+    assert not (out[~ink] == out[ink][0]).all(-1).any()
+    with pytest.raises(ValueError, match="one flag per block"):
+        snap_to_palette(base, outline=ink[:-1])
+
+
+def test_snap_to_palette_takes_each_blocks_mean():
+    pal = [(0, 0, 0), (1, 1, 1), (0.9, 0.1, 0.1)]
+    img = np.zeros((6, 10, 3))
+    img[0, 0] = 1.0  # one white pixel in a black block: the block stays black
+    img[:4, 4:8] = (0.8, 0.15, 0.1)  # reddish → the palette's red
+    img[:4, 8:] = 0.95  # a partial block (2 columns) → white
+    img[4:, :] = (0.85, 0.2, 0.15)  # the partial bottom row of blocks → red
+    out = snap_to_palette(img, pal)
+    assert out.shape == img.shape
+    assert np.array_equal(out[:4, :4], np.zeros((4, 4, 3)))
+    assert np.allclose(out[:4, 4:8], pal[2]) and np.allclose(out[:4, 8:], 1.0) and np.allclose(out[4:], pal[2])
+    assert np.array_equal(snap_to_palette(out, pal), out)  # palette colours stay where they are
 
 
 def test_pixel_uses_a_given_palette(gb):
