@@ -4,7 +4,9 @@
 
 The player runs with ``realtime=False`` (one tick per frame, no sleeping), a 960×540 window,
 the HUD on and no sound, holding a key so the world changes (and is re-rendered) on every
-frame. The baseline renders the same world at the same size without the player. Each figure
+frame. The baseline renders the same world at the same size without the player. "Pipelined" is the
+player as it runs in real time with a restyled style (``pipelined=True``: each frame restyled on a
+worker thread while the next one's physics and G-buffer run, shown one frame late). Each figure
 is the median of ``--runs`` runs; the table is markdown. The issue's goal is ≥ 24 frames/s.
 """
 
@@ -49,10 +51,13 @@ def render_fps(name: str, frames: int) -> float:
     return fps
 
 
-def player_fps(name: str, frames: int, hud: bool = True, size: tuple[int, int] = SIZE) -> tuple[float, float]:
-    """(frames/s, share of the frame time spent in ``world.render``)."""
+def player_fps(name: str, frames: int, hud: bool = True, size: tuple[int, int] = SIZE,
+               pipelined: bool = False) -> tuple[float, float]:
+    """(frames/s, share of the frame time spent in ``world.render``; with ``pipelined`` restyled frames are
+    drawn by the player's renderer.Renderer instead, so that share is 0)."""
     world = _world(name)
-    player = Player(world, render_size=size, realtime=False, audio=False, hud=hud, style=STYLE[0])
+    player = Player(world, render_size=size, realtime=False, audio=False, hud=hud, style=STYLE[0],
+                    pipelined=pipelined)
     spent = [0.0]
     render = world.render
 
@@ -90,7 +95,7 @@ def main() -> None:
     STYLE[0] = a.style
     rows = []
     for name in a.worlds:
-        base, play, share, bare, default = [], [], [], [], []
+        base, play, share, bare, default, piped = [], [], [], [], [], []
         for _ in range(a.runs):  # interleaved, so drifting machine load hits all alike
             base.append(render_fps(name, a.frames))
             fps, part = player_fps(name, a.frames)
@@ -98,16 +103,17 @@ def main() -> None:
             share.append(part)
             bare.append(player_fps(name, a.frames, hud=False)[0])
             default.append(player_fps(name, a.frames, size=DEFAULT_SIZE)[0])
-        rows.append((name, *(statistics.median(x) for x in (base, play, share, bare, default))))
+            piped.append(player_fps(name, a.frames, pipelined=True)[0])
+        rows.append((name, *(statistics.median(x) for x in (base, play, share, bare, default, piped))))
     print(f"Player loop at {SIZE[0]}×{SIZE[1]}, style {STYLE[0]}, realtime=False (one tick per frame), "
           f"window 960×540; median of {a.runs} runs × {a.frames} frames\n")
     print("| world | world.render alone (fps) | player loop, HUD (fps) | ms/frame | in render | "
-          "player loop, no HUD (fps) | player at 320×180 (fps) | ≥ 24 fps at 256² |")
-    print("|---|---:|---:|---:|---:|---:|---:|:---:|")
-    for name, base, play, share, bare, default in rows:
-        ok = "yes" if play >= GOAL_FPS else "no"
+          "player loop, no HUD (fps) | player at 320×180 (fps) | pipelined, HUD (fps) | ≥ 24 fps at 256² |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|:---:|")
+    for name, base, play, share, bare, default, piped in rows:
+        ok = "yes" if max(play, piped) >= GOAL_FPS else "no"
         print(f"| {name} | {base:.1f} | {play:.1f} | {1000 / play:.1f} | {share:.0%} | {bare:.1f} | {default:.1f} "
-              f"| {ok} |")
+              f"| {piped:.1f} | {ok} |")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ Measures, in one run, on this machine (``torch.set_num_threads(2)``):
 1. 1-step restyle fps at 256² (network + conditioning + warp), and the network alone.
 2. End-to-end fps at 256²: physics tick + G-buffer + 1-step restyle with the previous frame warped in,
    with the G-buffer's coarse cast (every 2nd ray a side, refined where unsure: the interactive default)
-   and, as the baseline, every ray; and the PSNR against the teacher at 256² with each.
+   and, as the baseline, every ray; and the PSNR against the teacher at 256² with each. Also pipelined
+   (:class:`renderer.Renderer`'s ``submit``: each frame's restyle on a worker thread while the next tick
+   and G-buffer cast run; frames delivered per second, each one frame late).
 3. PSNR / SSIM vs the teacher per style at 1/2/4 steps on held-out frames (``--heldout DIR`` from
    ``python -m renderer.dataset DIR --frames 32 --seed 1``), with the flat albedo as the baseline.
 4. Warping error (Lai et al. 2018): frame t−1's output warped by the exact motion, masked by occlusion,
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from renderer import restyler as rs  # noqa: E402
 from renderer.gbuffer import gbuffer, poses  # noqa: E402
+from renderer.stream import Renderer  # noqa: E402
 
 
 def _fps(fn, n: int) -> float:
@@ -74,10 +77,27 @@ def speed(r: rs.Restyler, n: int = 20) -> dict:
 
         return _fps(tick, n)
 
-    e2e_exact, e2e_coarse = [], []
+    def pipelined(n: int) -> float:
+        """The same, with each frame's restyle on renderer.Renderer's worker thread while the next tick and
+        G-buffer cast run: frames per second delivered, each one frame late."""
+        with Renderer(sim, (256, 256), "realistic", restyler=r) as rd:
+            state = {"pending": rd.submit()}
+
+            def tick():
+                sim.step(script.get(sim.tick))
+                following = rd.submit()
+                state["pending"].result()
+                state["pending"] = following
+
+            fps = _fps(tick, n)
+            state["pending"].result()
+        return fps
+
+    e2e_exact, e2e_coarse, e2e_piped = [], [], []
     for _ in range(3):  # alternate, medians: the machine is shared
         e2e_exact.append(end_to_end(1, n))
         e2e_coarse.append(end_to_end(rs.COARSE, n))
+        e2e_piped.append(pipelined(n))
     before = poses(sim)
     sim.step(script.get(sim.tick))
     gb_ms = {}
@@ -89,6 +109,7 @@ def speed(r: rs.Restyler, n: int = 20) -> dict:
     return {"net_fps_256": round(net_fps, 1), "restyle_1step_fps_256": round(restyle_fps, 1),
             "end_to_end_fps_256": round(float(np.median(e2e_coarse)), 1),
             "end_to_end_fps_256_every_ray": round(float(np.median(e2e_exact)), 1),
+            "end_to_end_fps_256_pipelined": round(float(np.median(e2e_piped)), 1),
             "gbuffer_ms_256_every_ray": round(float(np.median(gb_ms[1])), 1),
             "gbuffer_ms_256_coarse": round(float(np.median(gb_ms[rs.COARSE])), 1),
             "coarse_refined_fraction": round(gb.recast_fraction, 3)}
@@ -276,7 +297,7 @@ def main(argv=None) -> dict:
     if a.heldout:
         print(json.dumps({k: v for k, v in res.items() if k.startswith("quality")}, indent=1), flush=True)
     res["warping_error"] = {}
-    for style in ("realistic", "toon"):
+    for style in ("realistic", "toon", "pixel"):
         clip: list = []
         for k in (1, 4):
             res["warping_error"][f"{style}@{k}step"] = warping_error(r, a.frames, style=style, steps=k,

@@ -11,4 +11,14 @@
 - :mod:`renderer.restyler` — the trained diffusion restyler (weights/restyler): G-buffers → styled frames at
   interactive rates, temporally stable; :mod:`renderer.dataset` / :mod:`renderer.train` make its data and
   train it (``worldgen train-restyler``).
+- :class:`renderer.Renderer` (:mod:`renderer.stream`) — one world drawn frame after frame in a trained style,
+  the previous frame warped into the next; ``submit()`` overlaps the restyle with the physics.
 """
+
+
+def __getattr__(name: str):
+    if name == "Renderer":  # imported on first use: it pulls in torch and diffusers
+        from renderer.stream import Renderer
+
+        return Renderer
+    raise AttributeError(f"module 'renderer' has no attribute {name!r}")

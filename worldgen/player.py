@@ -40,7 +40,9 @@ Contract:
   on a ``pygame.mixer.Channel``. Without that module there is no sound; without an audio
   device a warning is issued once (and shown in the HUD) and the world plays silently.
 - Rendering: ``world.render(render_size, style=..., camera=...)`` at most once per display
-  frame (only when the state or the view changed), scaled to fit the window. In real time,
+  frame (only when the state or the view changed), scaled to fit the window. In real time the
+  restyled styles are pipelined (``pipelined``): each frame's restyle runs on a worker thread
+  while the next frame's physics and G-buffer cast run, and is shown one frame late. In real time,
   frames slower than ``1 / min_fps`` lower the render resolution (to 40 % at least) until
   the frame rate holds, and it grows back when there is room.
 
@@ -281,12 +283,14 @@ class Player:
         rewind_speed: ticks rewound per frame while R is held.
         min_fps: with ``realtime``, the frame rate to hold by lowering the render resolution (down to
             40 % of ``render_size``, back up when there is room); ``None`` keeps the size fixed.
+        pipelined: restyle each frame on a worker thread while the next frame's physics and G-buffer
+            run, showing it one frame late (:class:`renderer.Renderer`); default: with ``realtime``.
     """
 
     def __init__(self, world, *, size: tuple[int, int] = (960, 540), render_size: tuple[int, int] = (320, 180),
                  style: str = "albedo", fps: int = 60, record: str | os.PathLike[str] | None = None,
                  audio: bool = True, hud: bool = True, realtime: bool = True, max_catchup: int = 5,
-                 rewind_speed: int = 3, min_fps: float | None = 24.0) -> None:
+                 rewind_speed: int = 3, min_fps: float | None = 24.0, pipelined: bool | None = None) -> None:
         self.world = world
         self.render_size = (int(render_size[0]), int(render_size[1]))
         self.fps = max(1, int(fps))
@@ -339,6 +343,9 @@ class Player:
         self._image_key: Any = None
         self._scaled_for: tuple[int, int] | None = None
         self._version = 0  # bumped whenever the world's state changes
+        self.pipelined = realtime if pipelined is None else bool(pipelined)
+        self._renderer = None  # (view, renderer.Renderer) drawing restyled views when pipelined
+        self._in_flight = None  # (view, Future) of the frame being restyled, not yet shown
 
         # input
         self._code_to_name = {pygame.key.key_code(n): n for n in KEY_NAMES if not n.startswith("mouse")}
@@ -700,11 +707,17 @@ class Player:
         screen = pygame.display.get_surface() or self._screen
         size = screen.get_size()
         key = (self._version, self.camera, self.style, self.current_render_size)
+        img = None
         if key != self._image_key or self._image is None:
-            img = self.world.render(self.current_render_size, style=self.style, camera=self.camera)
+            img = self._render_view(key)
+            self._image_key = key
+        elif self._in_flight is not None:  # nothing new to draw: show the frame still being restyled
+            img = self._in_flight[1].result().image
+            self._in_flight = None
+        if img is not None:
             h, w = img.shape[:2]
             self._image = pygame.image.frombuffer(np.ascontiguousarray(img).tobytes(), (w, h), "RGB")
-            self._image_key, self._scaled_img = key, None
+            self._scaled_img = None
         if self._scaled_img is None or self._scaled_for != size:
             iw, ih = self._image.get_size()
             k = min(size[0] / iw, size[1] / ih)
@@ -716,6 +729,33 @@ class Player:
         if self.hud:
             self._draw_hud(screen)
         pygame.display.flip()
+
+    def _render_view(self, key) -> np.ndarray:
+        """The image to show for state-and-view ``key``. Restyled views in real time are pipelined
+        (:class:`renderer.Renderer`): this state's G-buffer is cast now and restyled on a worker thread while
+        the next frame's physics runs, and the frame shown is the previous state's (one frame late) when it
+        had the same view."""
+        _, camera, style, render_size = key
+        from renderer.teachers import STYLES as restyled  # the trained restyler's styles
+
+        if not (self.pipelined and style in restyled):
+            return self.world.render(render_size, style=style, camera=camera)
+        view = key[1:]
+        if self._renderer is None or self._renderer[0] != view:
+            self._close_renderer()
+            from renderer import Renderer
+
+            self._renderer = (view, Renderer(self.world, render_size, style, camera=camera,
+                                             seed=self.world.seed % 2**63))
+        submitted = self._renderer[1].submit()
+        before, self._in_flight = self._in_flight, (view, submitted)
+        # a new view waits for its first frame (shown again next frame, when the pipeline has filled)
+        return (before[1] if before is not None and before[0] == view else submitted).result().image
+
+    def _close_renderer(self) -> None:
+        if self._renderer is not None:
+            self._renderer[1].close()
+        self._renderer, self._in_flight = None, None
 
     def _text(self, text: str, color=(240, 240, 240), small: bool = False) -> pygame.Surface:
         key = (text, color, small)
@@ -776,6 +816,7 @@ class Player:
         if self._closed:
             return
         self._closed = True
+        self._close_renderer()
         if self._sound is not None:
             self._sound.close()
         pygame.display.quit()

@@ -432,7 +432,8 @@ class World:
         vectors and clamped to the new frame's local colours (less flicker, no ghost trails);
         ``temporal=False`` draws every frame on its own. ``teacher=True`` draws them
         with the slow teacher renderers instead (renderer/teachers.py; ``realistic`` ~3 s at 256²);
-        ``palette`` (the spec's ``style.palette``) is teacher-only. Any other text is mapped to the
+        ``pixel`` uses the spec's ``style.palette`` when it has one (PICO-8's otherwise), ``palette`` (the
+        spec's ``style.palette`` by luminance and hue) is teacher-only. Any other text is mapped to the
         nearest style by meaning ("cartoon with ink outlines" → toon; renderer/styles.py).
         """
         if style not in self.STYLES:  # words ("cartoon with ink outlines") → the nearest style, or a clear error
@@ -449,15 +450,14 @@ class World:
                 raise ValueError("style 'palette' needs spec.style.palette (e.g. from a reference image); this world "
                                  "has none")
             return teach(self._gbuffer(size, camera), style, palette=palette, seed=self.seed)
-        from renderer.restyler import restyle_world
+        from renderer.stream import Renderer
 
-        key = (style, tuple(size), camera)
-        last = getattr(self, "_restyled", None)  # (key, tick, Restyled) of the last restyled frame
-        prev = last[2] if temporal and last is not None and last[0] == key and 0 < self._sim.tick - last[1] <= 4 \
-            else None
-        out = restyle_world(self, size, style, steps=steps, prev=prev, camera=camera, seed=self.seed % 2**63)
-        self._restyled = (key, self._sim.tick, out)
-        return out.image
+        key = (style, tuple(size), camera, steps, temporal)
+        last = getattr(self, "_renderer", None)  # (key, Renderer) of the last restyled view: it keeps the history
+        if last is None or last[0] != key:
+            last = self._renderer = (key, Renderer(self, size, style, camera=camera, steps=steps,
+                                                   seed=self.seed % 2**63, temporal=temporal))
+        return last[1].render().image
 
     def gbuffer(self, size: tuple[int, int] = (256, 256), camera: str | None = None) -> dict[str, np.ndarray]:
         """Per-pixel buffers from an exact ray cast of the world's primitives (renderer/gbuffer.py).

@@ -409,3 +409,25 @@ def test_slow_frames_lower_the_render_resolution(player_of):
     fixed = player_of(make_world(), realtime=False, min_fps=2000.0, render_size=(160, 90))
     frames(fixed, 40)
     assert fixed.current_render_size == (160, 90)  # deterministic mode keeps the size
+
+
+def test_pipelined_restyled_view_is_the_same_frames_one_frame_late(player_of):
+    """In real time a restyled view is drawn on a worker thread while the next frame runs: the frames
+    shown are exactly the synchronous player's, one frame late, and a pause shows the one in flight."""
+    pytest.importorskip("torch")
+    shown = {}
+    for piped in (False, True):
+        p = player_of(make_world(), style="toon", pipelined=piped)
+        images = []
+        for i in range(5):
+            p.step_frame([down("d")] if i == 0 else [])
+            images.append(pygame.image.tobytes(p._image, "RGB"))
+        p.step_frame([down("p"), up("p")])  # paused: the state stops changing
+        images.append(pygame.image.tobytes(p._image, "RGB"))
+        shown[piped] = images
+        assert p.pipelined is piped and (p._renderer is not None) is piped
+    sync, late = shown[False], shown[True]
+    assert len(set(sync[:5])) == 5  # the crate moves: every frame differs
+    assert late[0] == late[1] == sync[0]  # a new view waits for its first frame, then the pipeline fills
+    assert late[2:5] == sync[1:4]  # one frame late
+    assert late[5] == sync[4] == sync[5]  # paused: the frame in flight is shown, nothing is lost
