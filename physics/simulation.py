@@ -115,6 +115,9 @@ class Simulation:
         self.episode = getattr(self, "episode", -1) + 1 if keep_log else 0
         self.rng = np.random.Generator(np.random.PCG64(self.seed + self.episode))
         self.tick = 0
+        #: how often the state jumped (reset or restored), so whoever keeps consecutive frames (a
+        #: renderer's history) can tell a jump from time passing
+        self.jumps = getattr(self, "jumps", -1) + 1
         self.gravity = tuple(self.spec.physics.gravity)
         self.variables = {k: v.value for k, v in self.spec.variables.items()}
         self.terminated = self.truncated = False
@@ -915,6 +918,7 @@ class Simulation:
             lv = self._add_live(spec, cause, pose=pose, body=bodies.get(spec.name))
             lv.serial, lv.cause = serial, cause
         self.tick, self.episode = snap.tick, snap.episode
+        self.jumps = getattr(self, "jumps", 0) + 1
         self.variables = dict(snap.variables)
         self.rng = np.random.Generator(np.random.PCG64())
         self.rng.bit_generator.state = dict(snap.rng_state)

@@ -11,15 +11,15 @@ noise moving with the surfaces. Each frame is two stages:
 
 :meth:`Renderer.render` runs both and returns the frame. :meth:`Renderer.submit` runs the cast and
 hands the restyle to a worker thread, returning a :class:`concurrent.futures.Future`: while the network
-draws frame t on both cores' torch threads, the caller steps the physics and casts frame t+1 — on a
-2-core machine the cast would otherwise leave a core idle. Restyles run one at a time in submission
+draws frame t on one core (the worker's own torch thread count, ``worker_threads``), the caller steps
+the physics and casts frame t+1 on the other — one frame after the other, the cast leaves a core idle. Restyles run one at a time in submission
 order, so ``submit().result()`` gives exactly the frames ``render()`` would (tested); the cost is one frame
 of latency for the throughput (docs/performance.md)::
 
     from renderer import Renderer
 
     with Renderer(world, (256, 256), "toon") as r:
-        img = r.render()                        # the world now, uint8 (H, W, 3)
+        img = r.render().image                  # the world now, uint8 (H, W, 3)
         pending = r.submit()
         for _ in range(300):
             world.step({"p1": {"throw": 1}})    # overlaps the restyle of the frame before ...
@@ -70,7 +70,7 @@ class Renderer:
         self.size = check_size(size)
         self.coarse, self.temporal = coarse, temporal
         self.restyler = restyler or load()
-        self._last = None  # (simulation, tick, poses) at the last cast: motion is measured from those poses
+        self._last = None  # ((simulation, jumps), tick, poses) at the last cast: motion is measured from those poses
         self._cast_count = 0
         self._prev: tuple[int, Restyled] | None = None  # (cast number, frame) of the last restyled frame
         self._pending: Future | None = None
@@ -121,10 +121,11 @@ class Renderer:
         """Stage 1, on the caller's thread: the G-buffer now, with motion from the last cast's poses when
         the history is usable."""
         sim = simulation_of(self.world)
-        keep = (self.temporal and self._last is not None and self._last[0] is sim
+        moment = (sim, getattr(sim, "jumps", 0))  # the same simulation, neither reset nor restored since
+        keep = (self.temporal and self._last is not None and self._last[0] == moment
                 and 0 < sim.tick - self._last[1] <= HISTORY_TICKS)
         gb, now, palette = cast_world(sim, self.size, self.camera, self._last[2] if keep else None, self.coarse)
-        self._last = (sim, sim.tick, now)
+        self._last = (moment, sim.tick, now)
         self._cast_count += 1
         return self._cast_count, gb, self.restyler.inputs(gb), now, keep, palette
 

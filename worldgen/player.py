@@ -711,7 +711,7 @@ class Player:
         if key != self._image_key or self._image is None:
             img = self._render_view(key)
             self._image_key = key
-        elif self._in_flight is not None:  # nothing new to draw: show the frame still being restyled
+        elif self._in_flight is not None and self._in_flight[0] == key[1:]:  # nothing new: show the frame in flight
             img = self._in_flight[1].result().image
             self._in_flight = None
         if img is not None:
@@ -739,6 +739,7 @@ class Player:
         from renderer.teachers import STYLES as restyled  # the trained restyler's styles
 
         if not (self.pipelined and style in restyled):
+            self._close_renderer()
             return self.world.render(render_size, style=style, camera=camera)
         view = key[1:]
         if self._renderer is None or self._renderer[0] != view:

@@ -452,7 +452,7 @@ class World:
             return teach(self._gbuffer(size, camera), style, palette=palette, seed=self.seed)
         from renderer.stream import Renderer
 
-        key = (style, tuple(size), camera, steps, temporal)
+        key = (style, tuple(size), camera, steps, temporal, self.seed)
         last = getattr(self, "_renderer", None)  # (key, Renderer) of the last restyled view: it keeps the history
         if last is None or last[0] != key:
             last = self._renderer = (key, Renderer(self, size, style, camera=camera, steps=steps,

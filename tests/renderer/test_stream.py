@@ -11,6 +11,7 @@ pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 import worldgen  # noqa: E402
+from worldgen.world import World  # noqa: E402
 from renderer import Renderer  # noqa: E402
 from renderer import restyler as rs  # noqa: E402
 from renderer.stream import HISTORY_TICKS  # noqa: E402
@@ -90,6 +91,14 @@ def test_history_is_dropped_after_a_reset_a_rewind_or_a_long_pause(restyler):
     world.step(None, ticks=HISTORY_TICKS + 1)  # paused too long
     alone = rs.restyle_world(world, SIZE, "toon", restyler=restyler).image
     assert np.array_equal(r.render().image, alone)
+    # a reset followed by as many ticks as make the tick look like time passing is still a jump
+    world.reset()
+    world.step({"p1": {"throw": 1}}, ticks=3)
+    r.render()
+    world.reset()
+    world.step({"p1": {"throw": 1}}, ticks=4)
+    alone = rs.restyle_world(world, SIZE, "toon", restyler=restyler).image
+    assert np.array_equal(r.render().image, alone)
 
 
 def test_a_failed_restyle_raises_from_its_future_and_leaves_no_history(restyler):
@@ -134,6 +143,9 @@ def test_world_render_keeps_one_renderer_per_view(restyler):
     assert world._renderer[1] is first  # same view: the history lives on
     world.render(SIZE, style="pixel")
     assert world._renderer[1] is not first
+    world.reset(seed=5)  # a new seed draws new noise, as a fresh world of that seed does
+    fresh = World(world.spec, 5)
+    assert np.array_equal(world.render(SIZE, style="pixel"), fresh.render(SIZE, style="pixel"))
 
 
 def test_the_worker_runs_torch_on_its_own_thread_count(restyler):

@@ -431,3 +431,11 @@ def test_pipelined_restyled_view_is_the_same_frames_one_frame_late(player_of):
     assert late[0] == late[1] == sync[0]  # a new view waits for its first frame, then the pipeline fills
     assert late[2:5] == sync[1:4]  # one frame late
     assert late[5] == sync[4] == sync[5]  # paused: the frame in flight is shown, nothing is lost
+    p.step_frame([down("p"), up("p")])  # playing again: a restyled frame is in flight
+    assert p._in_flight is not None
+    p.select_style(p.styles.index("albedo") + 1)
+    p.step_frame([down("p"), up("p")])  # paused on the flat view
+    flat = pygame.image.tobytes(p._image, "RGB")
+    p.step_frame([])  # nothing changed: the flat view stays, no restyled frame from before comes back
+    assert pygame.image.tobytes(p._image, "RGB") == flat != late[5]
+    assert p._renderer is None and p._in_flight is None
