@@ -919,9 +919,11 @@ def _mutation_run(doc):
     if spec is None:
         return
     w = worldgen.World(spec)
+    throw = w.controls.get("p1", {}).get("throw")
     try:
         for t in range(30):
-            w.step({"p1": {"throw": 1}} if t == 2 and "p1" in w.controls and "throw" in w.controls["p1"] else None)
+            # pressed as hard as its (possibly mutated) range allows: the press itself is valid
+            w.step({"p1": {"throw": throw.range[1]}} if t == 2 and throw is not None else None)
         assert finite_state(w)
     finally:
         w.close()
