@@ -624,8 +624,7 @@ def _toon(ctx: _Context) -> np.ndarray:
 
 def _sub(ctx: _Context, k: int) -> tuple[_Context, tuple[np.ndarray, np.ndarray]]:
     """A context point-sampled at the centre of every k×k block (a 1/k resolution G-buffer)."""
-    rows = np.minimum(np.arange(0, ctx.h, k) + k // 2, ctx.h - 1)
-    cols = np.minimum(np.arange(0, ctx.w, k) + k // 2, ctx.w - 1)
+    rows, cols = _block_centres(ctx.h, ctx.w, k)
     small = _Context.__new__(_Context)
     for name in ("gb", "scene", "light", "seed", "bg"):
         setattr(small, name, getattr(ctx, name))
@@ -634,6 +633,11 @@ def _sub(ctx: _Context, k: int) -> tuple[_Context, tuple[np.ndarray, np.ndarray]
     small.h, small.w = len(rows), len(cols)
     small.rng = np.random.default_rng(ctx.seed)
     return small, (rows, cols)
+
+
+def _block_centres(h: int, w: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the centre of every aligned k×k block (partial blocks: their last pixel)."""
+    return np.minimum(np.arange(0, h, k) + k // 2, h - 1), np.minimum(np.arange(0, w, k) + k // 2, w - 1)
 
 
 def _oklab(c: np.ndarray) -> np.ndarray:
@@ -662,7 +666,7 @@ def pixel_base(gb: GBuffer, *, palette: Sequence[Sequence[float]] | None = None,
     pal = _check_palette(palette) if palette is not None else np.asarray(PICO8)
     light = np.asarray(light_dir, dtype=np.float64)
     ctx = _Context(gb, scene if scene is not None else gb.scene, light / np.linalg.norm(light), 0)
-    return _pixel_base(ctx, pal)
+    return _blocks(_pixel_base_blocks(ctx, pal), PIXEL_BLOCK, ctx.h, ctx.w)
 
 
 def snap_to_palette(img: np.ndarray, palette: Sequence[Sequence[float]] | None = None, block: int = PIXEL_BLOCK,
@@ -690,7 +694,8 @@ def _blocks(small: np.ndarray, k: int, h: int, w: int) -> np.ndarray:
     return np.repeat(np.repeat(small, k, axis=0), k, axis=1)[:h, :w]
 
 
-def _pixel_base(ctx: _Context, pal: np.ndarray) -> np.ndarray:
+def _pixel_base_blocks(ctx: _Context, pal: np.ndarray) -> np.ndarray:
+    """:func:`pixel_base`, one colour per block: (⌈H/4⌉, ⌈W/4⌉, 3)."""
     s, _ = _sub(ctx, PIXEL_BLOCK)
     shadow = _hard_shadow(s)
     light = s.ndl * shadow
@@ -705,8 +710,7 @@ def _pixel_base(ctx: _Context, pal: np.ndarray) -> np.ndarray:
     col = np.where(s.hit[..., None], col, sky)
     grey = _luma(col)[..., None]
     col = np.clip(grey + (col - grey) * 1.5, 0, 1)  # pixel art is saturated: pull towards vivid entries
-    col = np.where(_outline_blocks(s.seg, s.depth, _horizon_ids(s))[..., None], _darkest(pal), col)
-    return _blocks(col, PIXEL_BLOCK, ctx.h, ctx.w)
+    return np.where(_outline_blocks(s.seg, s.depth, _horizon_ids(s))[..., None], _darkest(pal), col)
 
 
 def _darkest(pal: np.ndarray) -> np.ndarray:
@@ -730,18 +734,14 @@ def pixel_outlines(gb: GBuffer, scene: Scene | None = None) -> np.ndarray:
     (⌈H/4⌉, ⌈W/4⌉), exactly as the teacher decides them (from the segmentation and depth at each block's
     centre). The restyler takes them from here rather than from its network: they are exact in the
     G-buffer, and a line a block wide is where a regressor's blur costs most."""
-    h, w = gb.segmentation.shape
-    rows = np.minimum(np.arange(0, h, PIXEL_BLOCK) + PIXEL_BLOCK // 2, h - 1)
-    cols = np.minimum(np.arange(0, w, PIXEL_BLOCK) + PIXEL_BLOCK // 2, w - 1)
+    rows, cols = _block_centres(*gb.segmentation.shape, PIXEL_BLOCK)
     seg = gb.segmentation[rows][:, cols]
     depth = gb.depth[rows][:, cols].astype(np.float64)
     return _outline_blocks(seg, depth, _horizon_lookup(len(gb.names), scene if scene is not None else gb.scene))
 
 
 def _pixel(ctx: _Context, pal: np.ndarray) -> np.ndarray:
-    base = _pixel_base(ctx, pal)
-    small = base[::PIXEL_BLOCK, ::PIXEL_BLOCK]  # each block's first pixel (it is one colour)
-    return _blocks(pal[_nearest_colour(small, pal)], PIXEL_BLOCK, ctx.h, ctx.w)
+    return _blocks(pal[_nearest_colour(_pixel_base_blocks(ctx, pal), pal)], PIXEL_BLOCK, ctx.h, ctx.w)
 
 
 # ---------------------------------------------------------------- painterly
